@@ -1,0 +1,25 @@
+"""terrain_gan: terrain in metres from a GAN trained on real DEMs.
+
+Public surface (imported lazily, so `import terrain_gan` stays light):
+  generate, load_model, read_dem, Config, TerrainGanError.
+"""
+
+from terrain_gan.errors import TerrainGanError
+
+__all__ = ["TerrainGanError", "generate", "load_model", "read_dem", "load_config"]
+
+_LAZY = {
+    "generate": ("terrain_gan.generate", "generate"),
+    "load_model": ("terrain_gan.checkpoint", "load_model"),
+    "read_dem": ("terrain_gan.dem", "read_dem"),
+    "load_config": ("terrain_gan.config", "load"),
+}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+
+        module, attr = _LAZY[name]
+        return getattr(importlib.import_module(module), attr)
+    raise AttributeError(f"module 'terrain_gan' has no attribute {name!r}")

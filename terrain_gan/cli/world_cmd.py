@@ -1,0 +1,13 @@
+"""`terrain-gan world`: (stub, being built)."""
+
+
+def register(sub):
+    p = sub.add_parser("world", help="(not yet available)")
+    p.set_defaults(func=run)
+    return p
+
+
+def run(args):
+    from terrain_gan.errors import TerrainGanError
+
+    raise TerrainGanError("world: not implemented yet")

@@ -1,0 +1,148 @@
+"""Typed experiment configs: a frozen dataclass schema; TOML files override only what differs.
+
+`configs/default.toml` is the shipped model; `configs/dcgan_seed.toml` the article's DCGAN.
+An unknown key or a value of the wrong type is an error naming the file and the key.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+import typing
+from pathlib import Path
+
+from terrain_gan.errors import TerrainGanError
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelConfig:
+    kind: str = "spatial"  # "spatial" (fully convolutional, shipped) or "dcgan" (article baseline)
+    # spatial generator: a fine latent field every `latent_stride` samples, plus a coarse field
+    # every `latent_stride * coarse_factor` samples, bilinearly interpolated onto the fine lattice.
+    latent_stride: int = 16
+    z_channels: int = 32
+    coarse_channels: int = 16
+    coarse_factor: int = 8
+    # generator widths, coarsest stage (stride 16) first, one per stride 16, 8, 4, 2, 1
+    g_widths: tuple[int, ...] = (192, 128, 64, 32, 16)
+    noise: bool = True  # per-sample noise injected at every stage (StyleGAN-style)
+    # dcgan generator
+    z_dim: int = 100
+    # discriminator widths, full resolution first; each stage halves the resolution
+    d_widths: tuple[int, ...] = (32, 64, 128, 256)
+    d_spectral_norm: bool = False
+    d_batchnorm: bool = False  # the article's DCGAN uses BatchNorm in D as well
+
+
+@dataclasses.dataclass(frozen=True)
+class DataConfig:
+    dataset: str = "builtin"  # "builtin" (shipped with the package) or a path to a dataset .npz
+    window: int = 64  # training window, samples
+    flat_relief_m: float = 5.0  # windows whose relief (max-min) is below this are rejected
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+    seed: int = 0
+    steps: int = 3000
+    batch_size: int = 16
+    loss: str = "ns"  # "ns" non-saturating logistic, "hinge", or "bce" (sigmoid + cross-entropy)
+    lr_g: float = 2e-3
+    lr_d: float = 2e-3
+    beta1: float = 0.0
+    beta2: float = 0.99
+    r1_gamma: float = 0.05  # R1 gradient penalty weight on real data (0 = off)
+    r1_every: int = 4  # lazy regularisation (StyleGAN2): apply R1 every k steps, scaled by k
+    ema_decay: float = 0.995  # EMA of generator weights (0 = off)
+    log_every: int = 25
+    sample_every: int = 250
+    checkpoint_every: int = 250
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    name: str = "default"
+    cell_size_m: float = 90.0  # the model's cell size: heights and distances are in metres
+    model: ModelConfig = ModelConfig()
+    data: DataConfig = DataConfig()
+    train: TrainConfig = TrainConfig()
+
+
+def _coerce(value, hint, where: str):
+    """Checks `value` against the field's type hint; tuples accept TOML arrays."""
+    origin = typing.get_origin(hint)
+    if origin is tuple:
+        (item,) = {a for a in typing.get_args(hint) if a is not Ellipsis}
+        if not isinstance(value, list):
+            raise TerrainGanError(f"{where}: expected a list, got {value!r}")
+        return tuple(_coerce(v, item, where) for v in value)
+    if hint is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if hint in (int, str, float, bool) and (type(value) is not hint):
+        raise TerrainGanError(f"{where}: expected {hint.__name__}, got {value!r}")
+    return value
+
+
+def _override(obj, table: dict, where: str):
+    """Returns `obj` (a config dataclass) with the TOML `table` applied, strictly."""
+    hints = typing.get_type_hints(type(obj))
+    changes = {}
+    for key, value in table.items():
+        if key not in hints:
+            known = ", ".join(sorted(hints))
+            raise TerrainGanError(f"{where}: unknown config key {key!r} (known: {known})")
+        current = getattr(obj, key)
+        if dataclasses.is_dataclass(current):
+            if not isinstance(value, dict):
+                raise TerrainGanError(f"{where}.{key}: expected a table, got {value!r}")
+            changes[key] = _override(current, value, f"{where}.{key}")
+        else:
+            changes[key] = _coerce(value, hints[key], f"{where}.{key}")
+    return dataclasses.replace(obj, **changes)
+
+
+def validate(cfg: Config, where: str) -> Config:
+    """Checks values that types alone cannot; returns `cfg`."""
+    checks = [
+        (cfg.model.kind in ("spatial", "dcgan"), "model.kind must be 'spatial' or 'dcgan'"),
+        (cfg.train.loss in ("ns", "hinge", "bce"), "train.loss must be 'ns', 'hinge' or 'bce'"),
+        (cfg.cell_size_m > 0, "cell_size_m must be positive"),
+        (cfg.data.window >= 16 and cfg.data.window % cfg.model.latent_stride == 0,
+         f"data.window must be a multiple of model.latent_stride ({cfg.model.latent_stride})"),
+        (len(cfg.model.g_widths) == 5, "model.g_widths needs 5 widths (strides 16, 8, 4, 2, 1)"),
+        (cfg.model.latent_stride == 16, "model.latent_stride must be 16 (four x2 upsamplings)"),
+        (cfg.train.steps >= 1 and cfg.train.batch_size >= 1, "train.steps and train.batch_size must be >= 1"),
+        (cfg.model.kind != "dcgan" or cfg.data.window == 64, "the dcgan model makes 64x64 windows: data.window = 64"),
+    ]
+    for ok, message in checks:
+        if not ok:
+            raise TerrainGanError(f"{where}: {message}")
+    return cfg
+
+
+def from_dict(table: dict, where: str = "config") -> Config:
+    """Builds a validated Config from a nested dict (a parsed TOML file)."""
+    return validate(_override(Config(), table, where), where)
+
+
+def load(path: str | Path) -> Config:
+    """Loads a TOML config file over the schema's defaults.
+
+    >>> load("configs/dcgan_seed.toml").model.kind
+    'dcgan'
+    """
+    path = Path(path)
+    try:
+        table = tomllib.loads(path.read_text())
+    except FileNotFoundError:
+        raise TerrainGanError(f"{path}: config file not found") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise TerrainGanError(f"{path}: cannot read config ({e})") from None
+    except tomllib.TOMLDecodeError as e:
+        raise TerrainGanError(f"{path}: not valid TOML ({e})") from None
+    return from_dict(table, str(path))
+
+
+def to_dict(cfg: Config) -> dict:
+    """The config as plain JSON-able data (tuples become lists)."""
+    return dataclasses.asdict(cfg)

@@ -9,7 +9,7 @@ def hillshade(height_HxW: np.ndarray, cell_size_m: float, *, azimuth_deg: float 
               altitude_deg: float = 45.0, z_factor: float = 1.0) -> np.ndarray:
     """Lambertian shaded relief in [0, 1] (row 0 is north), lit from `azimuth_deg` clockwise from north.
 
-    >>> hillshade(np.zeros((3, 3)), 90.0).round(3)[1, 1]
+    >>> round(float(hillshade(np.zeros((3, 3)), 90.0)[1, 1]), 3)
     0.707
     """
     h = np.asarray(height_HxW, np.float64) * z_factor

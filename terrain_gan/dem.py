@@ -1,0 +1,174 @@
+"""Reading real elevation models (DEMs) from files into heights in metres.
+
+`read_dem` picks a reader by the file's suffix (and magic bytes where useful) and
+returns a `Dem`: float32 heights in metres with NaN for voids, and the cell size
+in metres along (y, x). Geographic rasters (cells in degrees) are converted to
+metres at the latitude of the raster centre on the WGS84 ellipsoid.
+
+Every problem with the user's file raises `TerrainGanError` with one line that
+names the file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+
+from terrain_gan.errors import TerrainGanError
+
+# WGS84 ellipsoid: semi-major axis (m) and first eccentricity squared.
+_WGS84_A = 6378137.0
+_WGS84_E2 = 6.69437999014e-3
+
+# Any float height beyond this is a fill value (1.7e38, -3.4e38 and the like), never terrain.
+_FLOAT_FILL_LIMIT = 1e30
+
+# Suffixes `read_dem` understands, longest first so `.hgt.zip` wins over `.zip`.
+SUFFIXES = (".hgt.zip", ".tiff", ".tif", ".hgt", ".bil", ".asc", ".npy", ".npz", ".png", ".dem")
+
+
+@dataclasses.dataclass(frozen=True)
+class Dem:
+    """A digital elevation model in metres.
+
+    Attributes:
+      height: float32 (H, W) heights in metres, row 0 at the north; NaN where void.
+      cell_size_m: (dy, dx) cell size in metres.
+      name: short name of the region (the file's stem).
+      source: the path it was read from.
+    """
+
+    height: np.ndarray
+    cell_size_m: tuple[float, float]
+    name: str
+    source: str
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(H, W) in cells."""
+        return self.height.shape
+
+    @property
+    def void_fraction(self) -> float:
+        """Fraction of cells that are void (NaN)."""
+        return float(np.isnan(self.height).mean())
+
+
+def dem_suffix(path: str | os.PathLike) -> str | None:
+    """The DEM suffix of `path` (lower case, e.g. '.hgt.zip'), or None if not a DEM file."""
+    name = Path(path).name.lower()
+    return next((s for s in SUFFIXES if name.endswith(s)), None)
+
+
+def degrees_to_metres(lat_deg: float) -> tuple[float, float]:
+    """Metres per degree of latitude and of longitude at `lat_deg` on the WGS84 ellipsoid.
+
+    >>> m_lat, m_lon = degrees_to_metres(0.0)
+    >>> round(m_lat), round(m_lon)
+    (110574, 111319)
+    """
+    phi = math.radians(lat_deg)
+    w = 1.0 - _WGS84_E2 * math.sin(phi) ** 2
+    meridional = _WGS84_A * (1.0 - _WGS84_E2) / w**1.5  # radius of curvature north-south
+    normal = _WGS84_A / math.sqrt(w)  # radius of curvature east-west
+    return meridional * math.pi / 180.0, normal * math.cos(phi) * math.pi / 180.0
+
+
+def geographic_cell_m(dlat_deg: float, dlon_deg: float, lat_deg: float) -> tuple[float, float]:
+    """(dy, dx) in metres of a cell of `dlat_deg` x `dlon_deg` degrees centred at `lat_deg`."""
+    if not -90.0 <= lat_deg <= 90.0:
+        raise ValueError(f"latitude {lat_deg} out of range")
+    m_lat, m_lon = degrees_to_metres(lat_deg)
+    return abs(dlat_deg) * m_lat, abs(dlon_deg) * m_lon
+
+
+def to_metres(raw: np.ndarray, nodata=None, scale: float = 1.0) -> np.ndarray:
+    """Raw raster values → float32 metres with NaN for voids.
+
+    Voids: the `nodata` value (compared in the raster's own dtype), -32768 in int16
+    rasters (SRTM), non-finite floats and float fill values beyond ±1e30.
+    """
+    raw = np.asarray(raw)
+    void = np.zeros(raw.shape, bool)
+    if nodata is not None and np.isfinite(nodata):
+        if raw.dtype.kind in "iu":
+            info = np.iinfo(raw.dtype)
+            if info.min <= nodata <= info.max and float(nodata).is_integer():
+                void |= raw == int(nodata)
+        else:
+            void |= raw == raw.dtype.type(nodata)
+    if raw.dtype == np.int16:
+        void |= raw == -32768
+    h = raw.astype(np.float64 if raw.dtype.kind == "f" else np.float32)
+    if raw.dtype.kind == "f":
+        void |= ~np.isfinite(h) | (np.abs(h) > _FLOAT_FILL_LIMIT)
+    h = (h * scale).astype(np.float32) if scale != 1.0 else h.astype(np.float32)
+    h[void] = np.nan
+    return h
+
+
+def read_dem(path: str | os.PathLike, *, cell_size_m: float | None = None) -> Dem:
+    """Reads a DEM file into heights in metres.
+
+    Formats by suffix: GeoTIFF (.tif/.tiff), SRTM (.hgt, .hgt.zip), ENVI (.bil + .hdr),
+    ESRI ASCII grid (.asc), NumPy (.npy/.npz), 16-bit PNG (.png, with an optional
+    `X.json` sidecar) and USGS ASCII DEM (.dem).
+
+    Args:
+      path: the DEM file.
+      cell_size_m: cell size in metres; overrides the file's own georeferencing and
+        is required for formats that carry none (.npy, .png without sidecar).
+
+    Returns:
+      A `Dem` with float32 heights (NaN = void) and (dy, dx) cell size in metres.
+
+    Raises:
+      TerrainGanError: unsupported, missing, corrupt or all-void file, or unknown cell size.
+    """
+    from terrain_gan import dem_formats
+
+    path = Path(path)
+    suffix = dem_suffix(path)
+    if suffix is None:
+        raise TerrainGanError(f"{path}: unsupported DEM format (suffix {path.suffix or 'none'!r}); "
+                              f"expected one of {', '.join(SUFFIXES)}")
+    if not path.is_file():
+        raise TerrainGanError(f"{path}: no such file")
+    if cell_size_m is not None and not (math.isfinite(cell_size_m) and cell_size_m > 0):
+        raise TerrainGanError(f"{path}: cell size must be a positive number of metres, got {cell_size_m}")
+    reader = dem_formats.READERS[suffix]
+    try:
+        height, cell = reader(path)
+    except TerrainGanError:
+        raise
+    except (OSError, ValueError, KeyError, IndexError, EOFError, TypeError, RuntimeError) as e:
+        detail = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise TerrainGanError(f"{path}: corrupt or unreadable {suffix} file ({detail})") from None
+    except Exception as e:  # codec libraries raise their own types (imagecodecs, zlib)
+        raise TerrainGanError(f"{path}: corrupt or unreadable {suffix} file ({type(e).__name__})") from None
+    return _finish(path, height, cell, cell_size_m)
+
+
+def _finish(path: Path, height: np.ndarray, cell, cell_size_m: float | None) -> Dem:
+    """Validates a reader's result and wraps it in a `Dem`."""
+    if height.ndim != 2 or min(height.shape) < 2:
+        raise TerrainGanError(f"{path}: expected a 2-D elevation grid, got shape {height.shape}")
+    if cell_size_m is not None:
+        cell = (float(cell_size_m), float(cell_size_m))
+    if cell is None:
+        raise TerrainGanError(f"{path}: cell size unknown for this file; pass a cell size in metres "
+                              f"(--cell-size / cell_size_m=)")
+    cell = (float(cell[0]), float(cell[1]))
+    if not all(math.isfinite(c) and c > 0 for c in cell):
+        raise TerrainGanError(f"{path}: invalid cell size {cell} in the file's georeferencing")
+    if not np.isfinite(height).any():
+        raise TerrainGanError(f"{path}: every cell is void (nodata); no elevation to use")
+    name = Path(path).name
+    name = name[: -len(dem_suffix(path))] if dem_suffix(path) else Path(path).stem
+    height = np.ascontiguousarray(height, dtype=np.float32)
+    height.setflags(write=False)
+    return Dem(height=height, cell_size_m=cell, name=name, source=str(path))

@@ -117,6 +117,8 @@ def build(paths, out_path, *, cell_size_m: float = 90.0, window: int = 64, max_u
         raise TerrainGanError(f"{out_path}: none of the {len(reports)} input files is a usable DEM")
     arrays, heights = _encode(heights, names, sources, cell_size_m, window, flat_relief_m)
     data = ds.Dataset(heights, names, sources, cell_size_m=cell_size_m, window=window, flat_relief_m=flat_relief_m)
+    counts = iter(data.window_counts())  # after quantisation, so the table matches `dataset info`
+    reports = [dataclasses.replace(r, windows=int(next(counts))) if r.status == "used" else r for r in reports]
     arrays.update({k: np.float64(v) for k, v in dataclasses.asdict(data.stats).items()})
     buf = io.BytesIO()
     np.savez_compressed(buf, **arrays)

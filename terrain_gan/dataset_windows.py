@@ -31,7 +31,7 @@ def _sliding_reduce_1d(a: np.ndarray, window: int, axis: int, op) -> np.ndarray:
 
 
 def sliding_relief(height: np.ndarray, window: int) -> np.ndarray:
-    """max - min of every `window` x `window` block (NaN treated as its neighbours would not be: fill first)."""
+    """max - min of every `window` x `window` block; `height` must hold no NaN (fill voids first)."""
     hi = _sliding_reduce_1d(_sliding_reduce_1d(height, window, 0, np.maximum), window, 1, np.maximum)
     lo = _sliding_reduce_1d(_sliding_reduce_1d(height, window, 0, np.minimum), window, 1, np.minimum)
     return hi - lo

@@ -113,6 +113,8 @@ def validate(cfg: Config, where: str) -> Config:
         (cfg.model.latent_stride == 16, "model.latent_stride must be 16 (four x2 upsamplings)"),
         (cfg.train.steps >= 1 and cfg.train.batch_size >= 1, "train.steps and train.batch_size must be >= 1"),
         (cfg.model.kind != "dcgan" or cfg.data.window == 64, "the dcgan model makes 64x64 windows: data.window = 64"),
+        (cfg.model.kind != "dcgan" or cfg.train.r1_gamma == 0,
+         "the dcgan discriminator uses BatchNorm, which R1 cannot differentiate: train.r1_gamma = 0"),
     ]
     for ok, message in checks:
         if not ok:

@@ -1,0 +1,68 @@
+"""Latent fields with random access: every latent value is a pure function of (world key, lattice cell).
+
+The spatial generator reads a fine latent field (one vector per `stride` x `stride` cell), a coarse
+field (one vector per `coarse_factor` fine cells, bilinearly interpolated onto the fine lattice, for
+large-scale structure) and a per-sample noise image. Each value is drawn from a counter-based
+generator (threefry) keyed by the world key and the integer lattice coordinates, so a region's latents
+never depend on the order, batch or machine that asks for them. Rows are `i` (world z), columns `j`
+(world x).
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+# Streams folded into the world key, so the three fields never share random numbers.
+_FINE, _COARSE, _NOISE = 0, 1, 2
+
+
+def _cell_keys(key, i_N, j_M):
+    """Keys for the grid of cells i_N x j_M (int32, may be negative): shape (N, M)."""
+    as_u32 = lambda a: jax.lax.bitcast_convert_type(a.astype(jnp.int32), jnp.uint32)
+    row_keys = jax.vmap(lambda i: jax.random.fold_in(key, i))(as_u32(i_N))
+    return jax.vmap(lambda k: jax.vmap(lambda j: jax.random.fold_in(k, j))(as_u32(j_M)))(row_keys)
+
+
+def _normal_grid(key, i0, j0, rows: int, cols: int, shape: tuple[int, ...]):
+    """One standard-normal array of `shape` per cell of [i0, i0+rows) x [j0, j0+cols)."""
+    keys = _cell_keys(key, i0 + jnp.arange(rows), j0 + jnp.arange(cols))
+    draw = lambda k: jax.random.normal(k, shape, jnp.float32)
+    return jax.vmap(jax.vmap(draw))(keys)
+
+
+def _lerp_weights(i_N, factor: int, c_start):
+    """Bilinear weights placing coarse cell c at the centre of fine cells [c*f, (c+1)*f)."""
+    u = (i_N.astype(jnp.float32) - (factor - 1) / 2) / factor  # exact: small integers over a power of 2
+    c0 = jnp.floor(u).astype(jnp.int32)
+    return c0 - c_start, u - c0
+
+
+def coarse_field(key, i0, j0, rows: int, cols: int, channels: int, factor: int):
+    """The coarse latent field sampled on fine cells [i0, i0+rows) x [j0, j0+cols): (rows, cols, C)."""
+    ci = jnp.floor_divide(i0 - factor, factor)  # first coarse cell any fine cell interpolates from
+    cj = jnp.floor_divide(j0 - factor, factor)
+    n_ci, n_cj = rows // factor + 3, cols // factor + 3
+    grid = _normal_grid(jax.random.fold_in(key, _COARSE), ci, cj, n_ci, n_cj, (channels,))
+    a, ta = _lerp_weights(i0 + jnp.arange(rows), factor, ci)
+    b, tb = _lerp_weights(j0 + jnp.arange(cols), factor, cj)
+    ta, tb = ta[:, None, None], tb[None, :, None]
+    top = grid[a][:, b] * (1 - tb) + grid[a][:, b + 1] * tb
+    bottom = grid[a + 1][:, b] * (1 - tb) + grid[a + 1][:, b + 1] * tb
+    return top * (1 - ta) + bottom * ta
+
+
+def fine_field(key, i0, j0, rows: int, cols: int, channels: int):
+    """The fine latent field on cells [i0, i0+rows) x [j0, j0+cols): (rows, cols, C)."""
+    return _normal_grid(jax.random.fold_in(key, _FINE), i0, j0, rows, cols, (channels,))
+
+
+def noise_field(key, i0, j0, rows: int, cols: int, stride: int):
+    """Per-sample noise over cells [i0, i0+rows) x [j0, j0+cols): (rows*stride, cols*stride)."""
+    blocks = _normal_grid(jax.random.fold_in(key, _NOISE), i0, j0, rows, cols, (stride, stride))
+    return blocks.transpose(0, 2, 1, 3).reshape(rows * stride, cols * stride)
+
+
+def world_key(seed: int):
+    """The root key of a world."""
+    return jax.random.key(seed)

@@ -1,0 +1,155 @@
+"""Generators and discriminators (Flax NNX). Heights are dataset-normalised inside the model.
+
+- `SpatialGenerator` (shipped): fully convolutional over a latent field, VALID convolutions only, no
+  normalisation or pooling, so an output sample depends only on latents within `MARGIN_CELLS` cells.
+- `DCGANGenerator` / `DCGANDiscriminator`: the article's baseline (z=100, dense 4x4x256, BatchNorm,
+  LeakyReLU 0.2, sigmoid/BCE). Upsampling is nearest x2 + 5x5 conv instead of ConvTranspose, whose
+  weight gradients are ~30x slower on CPU here.
+- `Discriminator`: residual-free conv net on heights plus their slopes, for the spatial model.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+from flax import nnx
+
+from terrain_gan import latents
+from terrain_gan.config import ModelConfig
+
+_lrelu = lambda x: jax.nn.leaky_relu(x, 0.2)
+
+
+def _up2(x_BxHxWxC):
+    """Nearest-neighbour x2 upsampling (exact, translation-equivariant)."""
+    return jnp.repeat(jnp.repeat(x_BxHxWxC, 2, axis=1), 2, axis=2)
+
+
+class SpatialGenerator(nnx.Module):
+    """Latent field (stride 16) -> heightmap; VALID convs trim exactly MARGIN_CELLS cells per side.
+
+    Trim per side: two 3x3 convs at stride 16 (32 samples), one at each of strides 8, 4, 2, 1
+    (15 samples), and a second at stride 1 (1 sample): 48 samples = 3 latent cells.
+    """
+
+    STRIDE = 16
+    MARGIN_CELLS = 3
+    _NOISE_ORIGIN = (MARGIN_CELLS - 1) * STRIDE  # noise covers cells [m-1, m+n+1): the samples it touches
+
+    def __init__(self, cfg: ModelConfig, *, rngs: nnx.Rngs):
+        self.cfg = cfg
+        w = cfg.g_widths
+        conv = lambda i, o: nnx.Conv(i, o, (3, 3), padding="VALID", rngs=rngs)
+        self.head = nnx.List([conv(cfg.z_channels + cfg.coarse_channels, w[0]), conv(w[0], w[0])])
+        self.ups = nnx.List([conv(w[k - 1], w[k]) for k in range(1, 5)])
+        self.noise_gain = nnx.List([nnx.Param(jnp.zeros((w[k],))) for k in range(1, 5)])
+        self.tail = conv(w[4], w[4])
+        self.to_height = nnx.Conv(w[4], 1, (1, 1), rngs=rngs)
+
+    def region_inputs(self, key, i0, j0, n_cells: int):
+        """Latents for output cells [i0, i0+n) x [j0, j0+n): (field (n+2m)^2 x C, noise)."""
+        m, c = self.MARGIN_CELLS, self.cfg
+        size = n_cells + 2 * m
+        fine = latents.fine_field(key, i0 - m, j0 - m, size, size, c.z_channels)
+        coarse = latents.coarse_field(key, i0 - m, j0 - m, size, size, c.coarse_channels, c.coarse_factor)
+        noise = latents.noise_field(key, i0 - m + 1, j0 - m + 1, n_cells + 2, n_cells + 2, self.STRIDE)
+        return jnp.concatenate([fine, coarse], axis=-1), noise
+
+    def sample_inputs(self, key, batch: int, n_cells: int):
+        """Latents for a batch of independent regions at random world positions (training)."""
+        k_world, k_pos = jax.random.split(key)
+        keys = jax.random.split(k_world, batch)
+        ij = jax.random.randint(k_pos, (batch, 2), 0, 1 << 20)
+        return jax.vmap(lambda k, p: self.region_inputs(k, p[0], p[1], n_cells))(keys, ij)
+
+    def __call__(self, field_BxNxNxC, noise_BxPxP):
+        x = field_BxNxNxC
+        for conv in self.head:
+            x = _lrelu(conv(x))
+        origin, stride = 2 * self.STRIDE, self.STRIDE  # first sample's offset from the field origin
+        for conv, gain in zip(self.ups, self.noise_gain):
+            x = conv(_up2(x))
+            stride //= 2
+            origin += stride
+            x = _lrelu(x + gain[...] * self._noise_for(noise_BxPxP, origin, stride, x.shape[1]))
+        x = self.tail(x)
+        return self.to_height(_lrelu(x))[..., 0]
+
+    def _noise_for(self, noise_BxPxP, origin: int, stride: int, size: int):
+        """The noise sample at each pixel of a map at `stride` whose first pixel is at `origin`."""
+        start = origin - self._NOISE_ORIGIN
+        return noise_BxPxP[:, start:start + size * stride:stride, start:start + size * stride:stride, None]
+
+
+class DCGANGenerator(nnx.Module):
+    """The article's generator: z(100) -> dense 4x4x256 -> 3 x (up, conv, BN, LReLU) -> up, conv -> 64x64."""
+
+    def __init__(self, cfg: ModelConfig, *, rngs: nnx.Rngs):
+        self.cfg = cfg
+        self.dense = nnx.Linear(cfg.z_dim, 4 * 4 * 256, rngs=rngs)
+        self.bn0 = nnx.BatchNorm(4 * 4 * 256, rngs=rngs)
+        widths = (256, 128, 64, 32)
+        self.convs = nnx.List([nnx.Conv(a, b, (5, 5), rngs=rngs) for a, b in zip(widths, widths[1:])])
+        self.bns = nnx.List([nnx.BatchNorm(b, rngs=rngs) for b in widths[1:]])
+        # Linear output: heights are dataset-normalised (mean 0, std 1), not squashed into [-1, 1].
+        self.out = nnx.Conv(widths[-1], 1, (5, 5), rngs=rngs)
+
+    def sample_inputs(self, key, batch: int, n_cells: int = 4):
+        return (jax.random.normal(key, (batch, self.cfg.z_dim)),)
+
+    def __call__(self, z_BxZ):
+        x = _lrelu(self.bn0(self.dense(z_BxZ))).reshape(-1, 4, 4, 256)
+        for conv, bn in zip(self.convs, self.bns):
+            x = _lrelu(bn(conv(_up2(x))))
+        return self.out(_up2(x))[..., 0]
+
+
+class DCGANDiscriminator(nnx.Module):
+    """The article's discriminator: strided 5x5 convs, BatchNorm, LReLU 0.2, one logit (sigmoid in loss)."""
+
+    def __init__(self, cfg: ModelConfig, window: int, slope_gain: float, *, rngs: nnx.Rngs):
+        widths = (1, 64, 128, 256)
+        self.convs = nnx.List([nnx.Conv(a, b, (5, 5), strides=2, rngs=rngs) for a, b in zip(widths, widths[1:])])
+        self.bns = nnx.List([nnx.BatchNorm(b, rngs=rngs) for b in widths[2:]])
+        self.dense = nnx.Linear(256 * (window // 8) ** 2, 1, rngs=rngs)
+
+    def __call__(self, x_BxHxW):
+        x = _lrelu(self.convs[0](x_BxHxW[..., None]))
+        for conv, bn in zip(self.convs[1:], self.bns):
+            x = _lrelu(bn(conv(x)))
+        return self.dense(x.reshape(x.shape[0], -1))[:, 0]
+
+
+class Discriminator(nnx.Module):
+    """Sees heights and slopes (slopes scaled to unit variance, so fine detail is not drowned by relief)."""
+
+    def __init__(self, cfg: ModelConfig, window: int, slope_gain: float, *, rngs: nnx.Rngs):
+        self.slope_gain = slope_gain  # height std / first-difference std of the training data
+        w = cfg.d_widths
+        conv = lambda i, o: nnx.Conv(i, o, (3, 3), rngs=rngs)
+        maybe_sn = (lambda m: nnx.SpectralNorm(m, rngs=rngs)) if cfg.d_spectral_norm else (lambda m: m)
+        self.stem = maybe_sn(conv(3, w[0]))
+        self.blocks = nnx.List([maybe_sn(conv(a, b)) for a, b in zip((w[0],) + w[:-1], w)])
+        side = window // 2 ** len(w)
+        self.dense = nnx.Linear(w[-1] * side * side, w[-1], rngs=rngs)
+        self.out = nnx.Linear(w[-1], 1, rngs=rngs)
+
+    def __call__(self, x_BxHxW):
+        dx = jnp.diff(x_BxHxW, axis=2, append=x_BxHxW[:, :, -1:]) * self.slope_gain
+        dy = jnp.diff(x_BxHxW, axis=1, append=x_BxHxW[:, -1:, :]) * self.slope_gain
+        x = _lrelu(self.stem(jnp.stack([x_BxHxW, dx, dy], axis=-1)))
+        for block in self.blocks:
+            x = _lrelu(block(x))
+            x = nnx.avg_pool(x, (2, 2), strides=(2, 2))
+        x = _lrelu(self.dense(x.reshape(x.shape[0], -1)))
+        return self.out(x)[:, 0]
+
+
+def make_generator(cfg: ModelConfig, *, rngs: nnx.Rngs):
+    """The generator a config names."""
+    return (DCGANGenerator if cfg.kind == "dcgan" else SpatialGenerator)(cfg, rngs=rngs)
+
+
+def make_discriminator(cfg: ModelConfig, window: int, slope_gain: float, *, rngs: nnx.Rngs):
+    """The discriminator a config names."""
+    return (DCGANDiscriminator if cfg.kind == "dcgan" else Discriminator)(cfg, window, slope_gain, rngs=rngs)

@@ -1,0 +1,125 @@
+"""`terrain-gan train`: one jitted D-then-G step, deterministic for a seed, resumable.
+
+The data order and every random key are functions of (seed, step) alone, so a run resumed from a
+checkpoint continues with exactly the losses an uninterrupted run would have had.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+import time
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from flax import nnx
+
+from terrain_gan import checkpoint, config as config_lib, fileio, losses, model as model_lib
+from terrain_gan.errors import TerrainGanError
+
+
+class GAN(nnx.Module):
+    """Generator, its EMA copy, discriminator and both optimisers: everything a checkpoint holds."""
+
+    def __init__(self, cfg: config_lib.Config, slope_gain: float, *, rngs: nnx.Rngs):
+        t = cfg.train
+        self.G = model_lib.make_generator(cfg.model, rngs=rngs)
+        self.D = model_lib.make_discriminator(cfg.model, cfg.data.window, slope_gain, rngs=rngs)
+        self.G_ema = nnx.clone(self.G)
+        self.opt_g = nnx.Optimizer(self.G, optax.adam(t.lr_g, b1=t.beta1, b2=t.beta2), wrt=nnx.Param)
+        self.opt_d = nnx.Optimizer(self.D, optax.adam(t.lr_d, b1=t.beta1, b2=t.beta2), wrt=nnx.Param)
+
+
+@functools.partial(nnx.jit, static_argnames=("tcfg", "n_cells", "apply_r1"))
+def train_step(gan: GAN, real_BxHxW, key, *, tcfg: config_lib.TrainConfig, n_cells: int, apply_r1: bool):
+    """One discriminator step then one generator step (the article's alternation); returns metrics."""
+    k_d, k_g = jax.random.split(key)
+    batch = real_BxHxW.shape[0]
+    fake = jax.lax.stop_gradient(gan.G(*gan.G.sample_inputs(k_d, batch, n_cells)))
+
+    def d_objective(D):
+        real_logits, fake_logits = D(real_BxHxW), D(fake)
+        loss = losses.d_loss(tcfg.loss, real_logits, fake_logits)
+        r1 = losses.r1_penalty(D, real_BxHxW) if apply_r1 else jnp.zeros(())
+        total = loss + (0.5 * tcfg.r1_gamma * tcfg.r1_every) * r1
+        return total, dict(d_loss=loss, r1=r1, real_logit=real_logits.mean(), fake_logit=fake_logits.mean())
+
+    (_, metrics), d_grads = nnx.value_and_grad(d_objective, has_aux=True)(gan.D)
+    gan.opt_d.update(gan.D, d_grads)
+
+    def g_objective(G, D):  # D is an argument so that its BatchNorm statistics may update
+        return losses.g_loss(tcfg.loss, D(G(*G.sample_inputs(k_g, batch, n_cells))))
+
+    g_value, g_grads = nnx.value_and_grad(g_objective, argnums=0)(gan.G, gan.D)
+    gan.opt_g.update(gan.G, g_grads)
+    decay = tcfg.ema_decay
+    ema = jax.tree.map(lambda e, p: decay * e + (1 - decay) * p, nnx.state(gan.G_ema), nnx.state(gan.G))
+    nnx.update(gan.G_ema, ema)
+    return dict(metrics, g_loss=g_value)
+
+
+def generate_batch(G, key, batch: int, n_cells: int):
+    """A batch of normalised windows from generator `G` (eval mode for BatchNorm models)."""
+    return _generate_jit(G, key, batch=batch, n_cells=n_cells)
+
+
+@functools.partial(nnx.jit, static_argnames=("batch", "n_cells"))
+def _generate_jit(G, key, *, batch, n_cells):
+    return G(*G.sample_inputs(key, batch, n_cells))
+
+
+@dataclasses.dataclass
+class Run:
+    """What a training run works on: the config, its data and the GAN state."""
+
+    cfg: config_lib.Config
+    data: object  # terrain_gan.dataset.Dataset
+    gan: GAN
+    step: int
+
+    @property
+    def n_cells(self) -> int:
+        return self.cfg.data.window // self.cfg.model.latent_stride
+
+    def real_batch(self, step: int):
+        """The step's real windows, normalised: a function of (seed, step) only."""
+        rng = np.random.default_rng([self.cfg.train.seed, step])
+        windows = self.data.sample_windows(self.cfg.train.batch_size, rng=rng, window=self.cfg.data.window)
+        return jnp.asarray(self.data.normalise(windows))
+
+    def key(self, step: int):
+        return jax.random.fold_in(jax.random.key(self.cfg.train.seed), step)
+
+
+def _meta(run: Run) -> dict:
+    """Checkpoint metadata: what a restore must agree with, and what the weights file records."""
+    return dict(config=config_lib.to_dict(run.cfg), step=run.step,
+                normalisation=dict(height_mean_m=run.data.stats.height_mean_m, height_std_m=run.data.stats.height_std_m,
+                                   slope_gain=_slope_gain(run.data)))
+
+
+def _slope_gain(data) -> float:
+    return float(data.stats.height_std_m / data.stats.grad_std)
+
+
+def setup(cfg: config_lib.Config, workdir: Path, data=None) -> Run:
+    """Builds the GAN and restores the latest checkpoint in `workdir`, if any."""
+    if data is None:
+        from terrain_gan import dataset as dataset_lib
+
+        data = dataset_lib.load_dataset(cfg.data.dataset)
+    if abs(data.cell_size_m - cfg.cell_size_m) > 1e-6:
+        raise TerrainGanError(f"{cfg.data.dataset}: dataset cell size {data.cell_size_m} m differs from "
+                              f"the config's cell_size_m {cfg.cell_size_m}")
+    gan = GAN(cfg, _slope_gain(data), rngs=nnx.Rngs(cfg.train.seed))
+    run = Run(cfg, data, gan, 0)
+    last = checkpoint.latest(workdir)
+    if last is not None:
+        state, meta = checkpoint.restore(last, nnx.state(gan), expect={"config": config_lib.to_dict(cfg)})
+        nnx.update(gan, state)
+        run.step = int(meta["step"])
+    return run

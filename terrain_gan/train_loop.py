@@ -1,0 +1,130 @@
+"""The host side of training: the step loop, logs, sample grids, curves and checkpoints."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import jax
+import numpy as np
+
+from terrain_gan import checkpoint, config as config_lib, fileio, shade
+from terrain_gan.errors import TerrainGanError
+from terrain_gan.progress import Progress
+from terrain_gan.train import Run, _meta, generate_batch, setup, train_step
+
+
+def run(cfg: config_lib.Config, workdir: str | Path, *, data=None, quiet: bool = False) -> Run:
+    """Trains `cfg` in `workdir` to cfg.train.steps, resuming from its last checkpoint.
+
+    Writes metrics.jsonl, samples_<step>.png, curves.png, ckpt_<step>.npz (keeping the last two)
+    and, at the end, weights.npz (the EMA generator, loadable with `load_model`).
+    """
+    workdir = Path(workdir)
+    _claim(workdir, cfg)
+    state = setup(cfg, workdir, data)
+    t = cfg.train
+    bar = Progress(t.steps, "steps", start=state.step, every=t.log_every,
+                   stream=open("/dev/null", "w") if quiet else None)
+    pending, t0 = None, time.perf_counter()
+    elapsed0 = _elapsed_so_far(workdir)
+    while state.step < t.steps:
+        step = state.step
+        apply_r1 = t.r1_gamma > 0 and step % t.r1_every == 0
+        metrics = train_step(state.gan, state.real_batch(step), state.key(step), tcfg=t,
+                             n_cells=state.n_cells, apply_r1=apply_r1)
+        if pending is not None:  # read back one step late: no host sync on the step just queued
+            _log(workdir, bar, *pending, elapsed0 + time.perf_counter() - t0)
+        pending = (step, metrics)
+        state.step = step + 1
+        if state.step % t.sample_every == 0 or state.step == t.steps:
+            _samples(workdir, state)
+        if state.step % t.checkpoint_every == 0 or state.step == t.steps:
+            _checkpoint(workdir, state, elapsed0 + time.perf_counter() - t0)
+    if pending is not None:
+        _log(workdir, bar, *pending, elapsed0 + time.perf_counter() - t0)
+    bar.close()
+    _export_weights(workdir, state, elapsed0 + time.perf_counter() - t0)
+    return state
+
+
+def _claim(workdir: Path, cfg: config_lib.Config) -> None:
+    """Creates `workdir` for this config, or checks that it already belongs to it."""
+    try:
+        workdir.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise TerrainGanError(f"{workdir}: cannot create workdir ({e.strerror})") from None
+    marker = workdir / "config.json"
+    if marker.exists():
+        if json.loads(marker.read_text()) != config_lib.to_dict(cfg):
+            raise TerrainGanError(f"{workdir}: holds a run of another config; use a new --workdir")
+    else:
+        fileio.write_json(marker, config_lib.to_dict(cfg))
+
+
+def _log(workdir: Path, bar: Progress, step: int, metrics, elapsed: float) -> None:
+    values = {k: float(v) for k, v in jax.device_get(metrics).items()}
+    bar.update(1, d=values["d_loss"], g=values["g_loss"])
+    if step % bar.every == 0:
+        with open(workdir / "metrics.jsonl", "a") as f:
+            f.write(json.dumps(dict(step=step, seconds=round(elapsed, 2), **values)) + "\n")
+
+
+def _samples(workdir: Path, state: Run) -> None:
+    """A hillshade grid of 16 EMA-generator windows from a fixed key, so grids are comparable."""
+    gen = state.gan.G_ema
+    gen.eval()
+    x = np.asarray(generate_batch(gen, jax.random.key(12345), 16, state.n_cells))
+    gen.train()
+    heights = state.data.denormalise(x)
+    tiles = np.stack([shade.relief_rgb(h, state.cfg.cell_size_m) for h in heights])
+    import imageio.v3 as iio
+
+    with fileio.atomic_path(workdir / f"samples_{state.step:06d}.png") as tmp:
+        iio.imwrite(tmp, shade.grid(tiles, cols=4), extension=".png")
+    _curves(workdir)
+
+
+def _curves(workdir: Path) -> None:
+    """Loss curves (and any quality metric logged) as curves.png."""
+    path = workdir / "metrics.jsonl"
+    if not path.exists():
+        return
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    if len(rows) < 2:
+        return
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    steps = [r["step"] for r in rows]
+    fig, ax = plt.subplots(figsize=(7, 3.5), dpi=100)
+    for name in ("d_loss", "g_loss", "r1"):
+        ax.plot(steps, [r[name] for r in rows], label=name, lw=1)
+    ax.set_xlabel("step")
+    ax.legend()
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    with fileio.atomic_path(workdir / "curves.png") as tmp:
+        fig.savefig(tmp, format="png")
+    plt.close(fig)
+
+
+def _checkpoint(workdir: Path, state: Run, elapsed: float) -> None:
+    checkpoint.save(workdir / f"ckpt_{state.step:06d}.npz", checkpoint.state_of(state.gan),
+                    dict(_meta(state), seconds=round(elapsed, 1)))
+    for old in sorted(workdir.glob("ckpt_*.npz"))[:-2]:
+        old.unlink()
+
+
+def _elapsed_so_far(workdir: Path) -> float:
+    last = checkpoint.latest(workdir)
+    return float(checkpoint.read_meta(last).get("seconds", 0.0)) if last else 0.0
+
+
+def _export_weights(workdir: Path, state: Run, elapsed: float) -> None:
+    from terrain_gan import pretrained
+
+    pretrained.save_weights(workdir / "weights.npz", state.gan.G_ema, dict(_meta(state), seconds=round(elapsed, 1)))

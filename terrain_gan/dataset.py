@@ -107,7 +107,7 @@ class Dataset:
         """Per region, flat indices of usable window origins (computed once per window size)."""
         w = self.window if window is None else int(window)
         if w not in self._origins:
-            self._origins[w] = [np.flatnonzero(dw.valid_origins(h, w, self.flat_relief_m)).astype(np.int64)
+            self._origins[w] = [np.flatnonzero(dw.valid_origins(h, w, self.flat_relief_m)).astype(np.int32)
                                 for h in self.heights]
         return self._origins[w]
 

@@ -47,8 +47,8 @@ class TrainConfig:
     steps: int = 3000
     batch_size: int = 16
     loss: str = "ns"  # "ns" non-saturating logistic, "hinge", or "bce" (sigmoid + cross-entropy)
-    lr_g: float = 2e-3
-    lr_d: float = 2e-3
+    lr_g: float = 1e-3
+    lr_d: float = 1e-3
     beta1: float = 0.0
     beta2: float = 0.99
     r1_gamma: float = 0.05  # R1 gradient penalty weight on real data (0 = off)

@@ -20,7 +20,11 @@ def g_loss(kind: str, fake_logits_B):
     return jax.nn.softplus(-fake_logits_B).mean()
 
 
-def r1_penalty(logits_fn, real_BxHxW):
-    """Mean squared norm of dD/dx on real data (Mescheder et al. 2018), before the gamma/2 weight."""
-    grad = jax.grad(lambda x: logits_fn(x).sum())(real_BxHxW)
-    return jnp.sum(grad * grad, axis=(1, 2)).mean()
+def r1_penalty(D, real_BxHxW):
+    """Mean squared norm of dD/dx on real data (Mescheder et al. 2018), before the gamma/2 weight.
+
+    x is what D's layers see (`D.features`: heights and scaled slopes), so the penalty does not grow
+    with the fixed gain that makes fine slopes visible to D.
+    """
+    grad = jax.grad(lambda f: D.classify(f).sum())(D.features(real_BxHxW))
+    return jnp.sum(grad * grad, axis=(1, 2, 3)).mean()

@@ -113,8 +113,14 @@ class DCGANDiscriminator(nnx.Module):
         self.bns = nnx.List([nnx.BatchNorm(b, rngs=rngs) for b in widths[2:]])
         self.dense = nnx.Linear(256 * (window // 8) ** 2, 1, rngs=rngs)
 
+    def features(self, x_BxHxW):
+        return x_BxHxW[..., None]
+
     def __call__(self, x_BxHxW):
-        x = _lrelu(self.convs[0](x_BxHxW[..., None]))
+        return self.classify(self.features(x_BxHxW))
+
+    def classify(self, x):
+        x = _lrelu(self.convs[0](x))
         for conv, bn in zip(self.convs[1:], self.bns):
             x = _lrelu(bn(conv(x)))
         return self.dense(x.reshape(x.shape[0], -1))[:, 0]
@@ -134,10 +140,17 @@ class Discriminator(nnx.Module):
         self.dense = nnx.Linear(w[-1] * side * side, w[-1], rngs=rngs)
         self.out = nnx.Linear(w[-1], 1, rngs=rngs)
 
-    def __call__(self, x_BxHxW):
+    def features(self, x_BxHxW):
+        """What the network sees: height and its slopes along x and y, each of unit scale."""
         dx = jnp.diff(x_BxHxW, axis=2, append=x_BxHxW[:, :, -1:]) * self.slope_gain
         dy = jnp.diff(x_BxHxW, axis=1, append=x_BxHxW[:, -1:, :]) * self.slope_gain
-        x = _lrelu(self.stem(jnp.stack([x_BxHxW, dx, dy], axis=-1)))
+        return jnp.stack([x_BxHxW, dx, dy], axis=-1)
+
+    def __call__(self, x_BxHxW):
+        return self.classify(self.features(x_BxHxW))
+
+    def classify(self, f_BxHxWx3):
+        x = _lrelu(self.stem(f_BxHxWx3))
         for block in self.blocks:
             x = _lrelu(block(x))
             x = nnx.avg_pool(x, (2, 2), strides=(2, 2))

@@ -32,12 +32,19 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         raise TerrainGanError(f"{path}: cannot write here ({e.strerror})") from None
     os.close(fd)
     tmp = Path(tmp)
+    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; users expect ordinary file modes
     try:
         yield tmp
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def write_bytes(path: str | os.PathLike, data: bytes) -> None:

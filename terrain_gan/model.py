@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import jax
 import jax.numpy as jnp
 from flax import nnx
@@ -166,3 +168,9 @@ def make_generator(cfg: ModelConfig, *, rngs: nnx.Rngs):
 def make_discriminator(cfg: ModelConfig, window: int, slope_gain: float, *, rngs: nnx.Rngs):
     """The discriminator a config names."""
     return (DCGANDiscriminator if cfg.kind == "dcgan" else Discriminator)(cfg, window, slope_gain, rngs=rngs)
+
+
+@functools.partial(nnx.jit, static_argnames=("batch", "n_cells"))
+def sample(G, key, *, batch: int, n_cells: int):
+    """A batch of independent normalised outputs of `G` (64x64 for DCGAN, n_cells*16 square otherwise)."""
+    return G(*G.sample_inputs(key, batch, n_cells))

@@ -62,16 +62,6 @@ def train_step(gan: GAN, real_BxHxW, key, *, tcfg: config_lib.TrainConfig, n_cel
     return dict(metrics, g_loss=g_value)
 
 
-def generate_batch(G, key, batch: int, n_cells: int):
-    """A batch of normalised windows from generator `G` (eval mode for BatchNorm models)."""
-    return _generate_jit(G, key, batch=batch, n_cells=n_cells)
-
-
-@functools.partial(nnx.jit, static_argnames=("batch", "n_cells"))
-def _generate_jit(G, key, *, batch, n_cells):
-    return G(*G.sample_inputs(key, batch, n_cells))
-
-
 @dataclasses.dataclass
 class Run:
     """What a training run works on: the config, its data and the GAN state."""

@@ -9,10 +9,10 @@ from pathlib import Path
 import jax
 import numpy as np
 
-from terrain_gan import checkpoint, config as config_lib, fileio, shade
+from terrain_gan import checkpoint, config as config_lib, fileio, model as model_lib, shade
 from terrain_gan.errors import TerrainGanError
 from terrain_gan.progress import Progress
-from terrain_gan.train import Run, _meta, generate_batch, setup, train_step
+from terrain_gan.train import Run, _meta, setup, train_step
 
 
 def run(cfg: config_lib.Config, workdir: str | Path, *, data=None, quiet: bool = False) -> Run:
@@ -75,7 +75,7 @@ def _samples(workdir: Path, state: Run) -> None:
     """A hillshade grid of 16 EMA-generator windows from a fixed key, so grids are comparable."""
     gen = state.gan.G_ema
     gen.eval()
-    x = np.asarray(generate_batch(gen, jax.random.key(12345), 16, state.n_cells))
+    x = np.asarray(model_lib.sample(gen, jax.random.key(12345), batch=16, n_cells=state.n_cells))
     gen.train()
     heights = state.data.denormalise(x)
     tiles = np.stack([shade.relief_rgb(h, state.cfg.cell_size_m) for h in heights])

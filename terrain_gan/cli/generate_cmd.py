@@ -1,13 +1,32 @@
-"""`terrain-gan generate`: (stub, being built)."""
+"""`terrain-gan generate --seed 42 --size 1025 --out t.png`: one heightmap from a trained model."""
+
+from pathlib import Path
+
+from terrain_gan.errors import TerrainGanError
 
 
 def register(sub):
-    p = sub.add_parser("generate", help="(not yet available)")
+    p = sub.add_parser("generate", help="generate a heightmap (16-bit PNG + JSON sidecar) with a trained model")
+    p.add_argument("--seed", type=int, default=0, help="world seed, 0..2^32-1 (default 0)")
+    p.add_argument("--size", type=int, default=1025, help="samples per side, any size >= 2 (default 1025)")
+    p.add_argument("--out", required=True, help="output .png (16-bit); a .json sidecar is written beside it")
+    p.add_argument("--model", default="default", help="shipped model name or weights .npz (default: default)")
+    p.add_argument("--also", default="", help="comma-separated extra outputs: npy,tif,exr,r16,raw16,preview")
     p.set_defaults(func=run)
     return p
 
 
 def run(args):
-    from terrain_gan.errors import TerrainGanError
+    from terrain_gan import generate
 
-    raise TerrainGanError("generate: not implemented yet")
+    also = tuple(a for a in args.also.split(",") if a)
+    out = Path(args.out)
+    if not out.parent.is_dir():
+        raise TerrainGanError(f"{out}: output folder {out.parent} does not exist")
+    # Check options with a dry encode of a tiny map first, so a bad option costs no generation time.
+    generate.output_files(generate.Heightmap(__import__("numpy").zeros((2, 2), "float32"), 1.0, 0, "-"), out, also)
+    hm = generate.generate(seed=args.seed, size=args.size, model=args.model)
+    from exporters import write_files
+
+    for path in write_files(generate.output_files(hm, out, also)):
+        print(path)

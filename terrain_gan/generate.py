@@ -1,0 +1,87 @@
+"""`generate`: a heightmap in metres from a trained model, and the files `terrain-gan generate` writes."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+
+from terrain_gan import pretrained, synth
+from terrain_gan.errors import TerrainGanError
+
+
+@dataclasses.dataclass(frozen=True)
+class Heightmap:
+    """Heights in metres (row 0 north, column 0 west) on square cells of `cell_size_m`."""
+
+    height: np.ndarray
+    cell_size_m: float
+    seed: int
+    model_id: str
+    origin: tuple[int, int] = (0, 0)  # world (row, column) of sample [0, 0]
+
+    def sidecar(self) -> dict:
+        """What the JSON beside each written file records."""
+        return dict(cell_size_m=self.cell_size_m, min_height_m=float(self.height.min()),
+                    max_height_m=float(self.height.max()), seed=self.seed, model_id=self.model_id,
+                    rows=int(self.height.shape[0]), columns=int(self.height.shape[1]),
+                    origin_row=self.origin[0], origin_column=self.origin[1], height_units="m")
+
+
+def generate(seed: int = 0, size: int | tuple[int, int] = 1025, model="default", *,
+             origin: tuple[int, int] = (0, 0)) -> Heightmap:
+    """Generates terrain: the region of world `seed` starting at `origin`, `size` samples square.
+
+    Any size works (2^n+1 sizes suit Unity and Godot); the same seed gives identical heights,
+    and overlapping requests agree exactly where they overlap.
+
+    >>> hm = generate(seed=42, size=65)
+    >>> hm.height.shape, hm.height.dtype.name, hm.cell_size_m
+    ((65, 65), 'float32', 90.0)
+    """
+    model = pretrained.load_model(model)
+    rows, cols = (size, size) if np.isscalar(size) else size
+    synth.check_size(int(rows), int(cols))
+    cache = synth.ChunkCache(model, seed)
+    height = cache.region(int(origin[0]), int(origin[1]), int(rows), int(cols))
+    return Heightmap(height, model.cell_size_m, cache.seed, model.model_id, (int(origin[0]), int(origin[1])))
+
+
+# Extra outputs `--also` can ask for, beside the 16-bit PNG: exporter formats plus a preview.
+EXTRA_OUTPUTS = ("npy", "tif", "exr", "r16", "raw16", "preview")
+
+
+def output_files(hm: Heightmap, out: str | Path, also: tuple[str, ...] = ()) -> dict[Path, bytes]:
+    """Encodes every requested file in memory: {path: bytes}, nothing written yet."""
+    import json
+
+    import exporters
+
+    out = Path(out)
+    if out.suffix.lower() != ".png":
+        raise TerrainGanError(f"{out}: --out must be a .png file (a 16-bit PNG heightmap)")
+    unknown = sorted(set(also) - set(EXTRA_OUTPUTS))
+    if unknown:
+        raise TerrainGanError(f"unknown output {unknown[0]!r}; choose from {', '.join(EXTRA_OUTPUTS)}")
+    files, meta = {}, hm.sidecar()
+    data, info = exporters.encode_heightmap(hm.height, "png16", cell_size_m=hm.cell_size_m, name=str(out))
+    files[out] = data
+    meta.update(png16={k: info[k] for k in ("min_height_m", "max_height_m", "height_step_m", "encoding")})
+    for fmt in also:
+        if fmt == "preview":
+            files[out.with_name(out.stem + "_preview.png")] = _preview_png(hm)
+        else:
+            suffix = exporters.HEIGHTMAP_FORMATS[fmt].suffix
+            files[out.with_suffix(suffix)] = exporters.encode_heightmap(
+                hm.height, fmt, cell_size_m=hm.cell_size_m, name=str(out.with_suffix(suffix)))[0]
+    files[exporters.sidecar_path(out)] = (json.dumps(meta, indent=2, sort_keys=True) + "\n").encode()
+    return files
+
+
+def _preview_png(hm: Heightmap) -> bytes:
+    import imageio.v3 as iio
+
+    from terrain_gan import shade
+
+    return iio.imwrite("<bytes>", shade.relief_rgb(hm.height, hm.cell_size_m), extension=".png")

@@ -1,0 +1,125 @@
+"""World synthesis on a fixed chunk lattice: any region of a world, bit-identical however it is asked for.
+
+A world (seed, model) is an infinite grid of samples. It is computed in chunks of CHUNK x CHUNK
+samples aligned to multiples of CHUNK, each by the same compiled program from latents that are a
+pure function of (seed, lattice cell) with a margin covering the generator's receptive field. A
+region is cut from the chunks it overlaps, so every sample has exactly one value, whatever region,
+order, batch or process asked for it: tiles that share an edge share it bit for bit.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections import OrderedDict
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from flax import nnx
+
+from terrain_gan import latents, model as model_lib
+from terrain_gan.errors import TerrainGanError
+from terrain_gan.pretrained import Model
+
+CHUNK = 256  # samples per chunk side: 16 latent cells
+MAX_SEED = 2**32 - 1
+
+
+def check_seed(seed: int) -> int:
+    """Seeds are integers in [0, 2^32)."""
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or not 0 <= seed <= MAX_SEED:
+        raise TerrainGanError(f"seed must be an integer from 0 to {MAX_SEED}, got {seed!r}")
+    return int(seed)
+
+
+def require_spatial(model: Model) -> None:
+    if not model.spatial:
+        raise TerrainGanError(f"{model.model_id}: a {model.config.model.kind} model makes only independent "
+                              "64x64 windows, not worlds; use the default model")
+
+
+@functools.lru_cache(maxsize=8)
+def _chunk_fn(model: Model):
+    """A jitted (key, chunk row, chunk col) -> float32 CHUNK x CHUNK metres for `model`."""
+    graphdef, state = nnx.split(model.generator)
+    stride = model.generator.STRIDE
+    cells = CHUNK // stride
+    mean, std = np.float32(model.height_mean_m), np.float32(model.height_std_m)
+
+    @jax.jit
+    def chunk(state, key, ci, cj):
+        G = nnx.merge(graphdef, state)
+        field, noise = G.region_inputs(key, ci * cells, cj * cells, cells)
+        return G(field[None], noise[None])[0] * std + mean
+
+    return lambda key, ci, cj: chunk(state, key, jnp.int32(ci), jnp.int32(cj))
+
+
+class ChunkCache:
+    """Computes chunks of one world on demand, keeping the most recent `capacity` of them."""
+
+    def __init__(self, model: Model, seed: int, capacity: int = 64):
+        require_spatial(model)
+        self.model, self.seed, self.capacity = model, check_seed(seed), capacity
+        self._key = latents.world_key(self.seed)
+        self._fn = _chunk_fn(model)
+        self._chunks: OrderedDict[tuple[int, int], np.ndarray] = OrderedDict()
+
+    def chunk(self, ci: int, cj: int) -> np.ndarray:
+        """The chunk at lattice position (ci, cj): samples [ci*CHUNK, (ci+1)*CHUNK) x [cj*CHUNK, ...)."""
+        if (ci, cj) in self._chunks:
+            self._chunks.move_to_end((ci, cj))
+            return self._chunks[(ci, cj)]
+        out = np.asarray(self._fn(self._key, ci, cj))
+        self._chunks[(ci, cj)] = out
+        if len(self._chunks) > self.capacity:
+            self._chunks.popitem(last=False)
+        return out
+
+    def region(self, row0: int, col0: int, rows: int, cols: int) -> np.ndarray:
+        """Samples [row0, row0+rows) x [col0, col0+cols) of the world, float32 metres."""
+        out = np.empty((rows, cols), np.float32)
+        for ci in range(row0 // CHUNK, (row0 + rows - 1) // CHUNK + 1):
+            r0, r1 = max(row0, ci * CHUNK), min(row0 + rows, (ci + 1) * CHUNK)
+            for cj in range(col0 // CHUNK, (col0 + cols - 1) // CHUNK + 1):
+                c0, c1 = max(col0, cj * CHUNK), min(col0 + cols, (cj + 1) * CHUNK)
+                block = self.chunk(ci, cj)
+                out[r0 - row0:r1 - row0, c0 - col0:c1 - col0] = block[r0 - ci * CHUNK:r1 - ci * CHUNK,
+                                                                        c0 - cj * CHUNK:c1 - cj * CHUNK]
+        return out
+
+
+def check_size(rows: int, cols: int, *, what: str = "size") -> None:
+    """Refuses sizes that are not positive or would not fit in memory, before any work starts."""
+    if rows < 2 or cols < 2:
+        raise TerrainGanError(f"{what} must be at least 2 samples, got {rows}x{cols}")
+    need = rows * cols * 4 * 3  # the float32 map, plus room for its encodings
+    available = _available_memory()
+    if need > available:
+        raise TerrainGanError(f"{what} {rows}x{cols} needs about {need / 2**30:.1f} GiB, more than the "
+                              f"{available / 2**30:.1f} GiB available; make a world of tiles instead "
+                              "(terrain-gan world)")
+
+
+def _available_memory() -> int:
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 8 * 2**30
+
+
+def sample_windows(model: Model, n: int, size: int = 64, *, seed: int = 0, batch: int = 64) -> np.ndarray:
+    """`n` independent size x size windows in metres (for evaluation), from random world positions."""
+    G = model.generator
+    cells = math.ceil(size / 16)
+    out = []
+    for start in range(0, n, batch):
+        key = jax.random.fold_in(jax.random.key(seed), start)
+        x = model_lib.sample(G, key, batch=min(batch, n - start), n_cells=cells)
+        out.append(np.asarray(x)[:, :size, :size])
+    return np.concatenate(out) * np.float32(model.height_std_m) + np.float32(model.height_mean_m)

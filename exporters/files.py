@@ -1,7 +1,8 @@
 """The one place exporters touch the filesystem: all of an export's files, written atomically together.
 
-Encoders return `{path: payload}` where a payload is bytes-like or a list of bytes-like chunks
-(numpy arrays are written straight from memory, never joined into one copy). Every file goes to
+Encoders return `{path: payload}` where a payload is bytes-like or an iterable of bytes-like
+chunks (numpy arrays are written straight from memory, never joined into one copy). A chunk may
+live in a buffer the encoder reuses, so each is written (or copied) before the next is taken. Every file goes to
 a temporary name beside its target; only when all of them are written and fsynced are they
 renamed, so a failure leaves no partial file and no half of a multi-file export.
 """
@@ -13,33 +14,29 @@ import os
 from pathlib import Path
 from typing import Mapping, Sequence, Union
 
+import numpy as np
+
 from terrain_gan.errors import TerrainGanError
 from terrain_gan.fileio import atomic_path
 
-Payload = Union[bytes, bytearray, memoryview, Sequence]
-
-
-def payload_size(payload: Payload) -> int:
-    """Bytes in a payload (a bytes-like or a list of bytes-like chunks).
-
-    >>> payload_size([b"ab", memoryview(b"cde")])
-    5
-    """
-    if isinstance(payload, (bytes, bytearray, memoryview)):
-        return memoryview(payload).nbytes
-    return sum(memoryview(chunk).nbytes for chunk in payload)
+Payload = Union[bytes, bytearray, memoryview, np.ndarray, Sequence]
+_BUFFERS = (bytes, bytearray, memoryview, np.ndarray)
 
 
 def join_payload(payload: Payload) -> bytes:
-    """A payload as one bytes object (for tests and small files)."""
-    if isinstance(payload, (bytes, bytearray, memoryview)):
-        return bytes(payload)
-    return b"".join(memoryview(chunk).cast("B") for chunk in payload)
+    """A payload as one bytes object (for tests and small files); copies each chunk as it comes.
+
+    >>> join_payload(iter([b"ab", np.array([1], "<u2")]))
+    b'ab\\x01\\x00'
+    """
+    if isinstance(payload, _BUFFERS):
+        return bytes(memoryview(payload).cast("B"))
+    return b"".join([bytes(memoryview(chunk).cast("B")) for chunk in payload])
 
 
 def _write_one(tmp: Path, payload: Payload) -> None:
     """Writes a payload's chunks to `tmp` and fsyncs it."""
-    chunks = [payload] if isinstance(payload, (bytes, bytearray, memoryview)) else payload
+    chunks = [payload] if isinstance(payload, _BUFFERS) else payload
     with open(tmp, "wb") as f:
         for chunk in chunks:
             f.write(memoryview(chunk).cast("B"))

@@ -12,37 +12,14 @@ from __future__ import annotations
 
 import io
 import json
-import struct
-import zlib
 from typing import Callable, NamedTuple
 
 import numpy as np
 
 from exporters.files import write_files
+from exporters.png import png_bytes
 from exporters.quantize import check_cell_size, check_heightmap, height_range_of, quantize_u16
 from terrain_gan.errors import TerrainGanError
-
-
-def png16_bytes(q_HxW: np.ndarray, *, level: int = 6) -> bytes:
-    """A 16-bit greyscale PNG of uint16 codes (filter "Up" on every row, zlib `level`).
-
-    >>> png16_bytes(np.zeros((2, 3), np.uint16))[:8]
-    b'\\x89PNG\\r\\n\\x1a\\n'
-    """
-    q = np.ascontiguousarray(q_HxW, ">u2")
-    rows, cols = q.shape
-    raw = q.view(np.uint8).reshape(rows, 2 * cols)
-    filtered = np.empty((rows, 2 * cols + 1), np.uint8)
-    filtered[:, 0] = 2  # PNG filter type 2 (Up): byte minus the byte above, mod 256
-    filtered[0, 1:] = raw[0]
-    np.subtract(raw[1:], raw[:-1], out=filtered[1:, 1:])
-
-    def chunk(tag: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data))
-
-    ihdr = struct.pack(">IIBBBBB", cols, rows, 16, 0, 0, 0, 0)  # 16-bit, greyscale, no interlace
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr)
-            + chunk(b"IDAT", zlib.compress(filtered.tobytes(), level)) + chunk(b"IEND", b""))
 
 
 def geotiff_bytes(height_HxW: np.ndarray, cell_size_m: float, description: str = "") -> bytes:
@@ -89,7 +66,7 @@ def exr_bytes(height_HxW: np.ndarray) -> bytes:
 
 
 def _png16(h, lo, hi, meta):
-    return png16_bytes(quantize_u16(h, lo, hi))
+    return png_bytes(quantize_u16(h, lo, hi))
 
 
 def _tif(h, lo, hi, meta):

@@ -1,0 +1,82 @@
+"""Colour maps of heightmaps: per-sample RGB for vertex colours and baked textures.
+
+Three kinds, all uint8 RGB images with one pixel per heightmap sample (row 0 = north):
+  "height": lowland green to brown to white peaks over a height range (default: the map's own);
+  "slope":  grass green on flats to scree brown to grey rock on cliffs, by slope angle;
+  "relief": the height tint shaded by `terrain_gan.shade.hillshade` (light from the north-west),
+            as `terrain_gan.shade.relief_rgb` but over a given range, so world tiles match.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from terrain_gan.errors import TerrainGanError
+from terrain_gan.shade import hillshade
+
+COLOR_KINDS = ("height", "slope", "relief")
+
+_HEIGHT_STOPS = np.array([0.0, 0.35, 0.7, 1.0])
+_HEIGHT_RGB = np.array([[70, 120, 60], [150, 160, 90], [140, 110, 80], [245, 245, 245]], np.float64)
+_SLOPE_STOPS_DEG = np.array([0.0, 15.0, 30.0, 45.0, 90.0])
+_SLOPE_RGB = np.array([[86, 125, 60], [120, 135, 70], [135, 110, 80], [120, 115, 110], [95, 92, 90]],
+                      np.float64)
+
+
+def _ramp(t: np.ndarray, stops: np.ndarray, rgb: np.ndarray) -> np.ndarray:
+    """Piecewise-linear colour ramp of `t` through `stops`, as uint8 RGB."""
+    out = np.stack([np.interp(t, stops, rgb[:, c]) for c in range(3)], axis=-1)
+    return np.clip(np.rint(out), 0, 255).astype(np.uint8)
+
+
+def _height_t(h: np.ndarray, height_range) -> np.ndarray:
+    """Heights as 0..1 over `height_range` (default: their own min / max)."""
+    lo, hi = (float(h.min()), float(h.max())) if height_range is None else map(float, height_range)
+    return (h - lo) / max(hi - lo, 1e-6)
+
+
+def height_rgb(height_HxW: np.ndarray, height_range=None) -> np.ndarray:
+    """Height tint over `height_range` metres (default: the map's own min / max).
+
+    >>> height_rgb(np.array([[0.0, 1.0]])).tolist()
+    [[[70, 120, 60], [245, 245, 245]]]
+    """
+    return _ramp(_height_t(np.asarray(height_HxW, np.float64), height_range), _HEIGHT_STOPS, _HEIGHT_RGB)
+
+
+def relief_rgb(height_HxW: np.ndarray, cell_size_m: float, height_range=None) -> np.ndarray:
+    """Height tint times hillshade (0.35 + 0.75 * shade), as `terrain_gan.shade.relief_rgb`."""
+    h = np.asarray(height_HxW, np.float64)
+    tint = np.stack([np.interp(_height_t(h, height_range), _HEIGHT_STOPS, _HEIGHT_RGB[:, c]) for c in range(3)], -1)
+    shade = hillshade(h, cell_size_m)[..., None]
+    return np.clip(tint * (0.35 + 0.75 * shade), 0, 255).astype(np.uint8)
+
+
+def slope_deg(height_HxW: np.ndarray, cell_size_m: float) -> np.ndarray:
+    """Slope angle in degrees from central differences (one-sided at the edges).
+
+    >>> float(slope_deg(np.array([[0.0, 1.0], [0.0, 1.0]]), 1.0)[0, 0])
+    45.0
+    """
+    dz_drow, dz_dcol = np.gradient(np.asarray(height_HxW, np.float64), cell_size_m)
+    return np.degrees(np.arctan(np.hypot(dz_drow, dz_dcol)))
+
+
+def slope_rgb(height_HxW: np.ndarray, cell_size_m: float) -> np.ndarray:
+    """Slope tint: green flats, brown scree, grey rock."""
+    return _ramp(slope_deg(height_HxW, cell_size_m), _SLOPE_STOPS_DEG, _SLOPE_RGB)
+
+
+def color_map(height_HxW: np.ndarray, cell_size_m: float, kind: str, height_range=None) -> np.ndarray:
+    """uint8 RGB image (H x W x 3) of `kind` in COLOR_KINDS; `height_range` fixes the height tint.
+
+    >>> color_map(np.zeros((3, 4)), 30.0, "relief").shape
+    (3, 4, 3)
+    """
+    if kind == "height":
+        return height_rgb(height_HxW, height_range)
+    if kind == "slope":
+        return slope_rgb(height_HxW, cell_size_m)
+    if kind == "relief":
+        return relief_rgb(height_HxW, cell_size_m, height_range)
+    raise TerrainGanError(f"unknown colour kind {kind!r}; choose one of {', '.join(COLOR_KINDS)}")

@@ -1,7 +1,8 @@
 """Reading heightmaps written by terrain-gan back into metres: for tests and `terrain-gan export` input.
 
 16-bit files (PNG16, RAW16, R16) need the JSON sidecar beside them (`tile.png` -> `tile.json`) for
-the heights their codes stand for; float files (.npy, .tif, .exr) carry metres themselves and take
+the heights their codes stand for (`min_height_m` / `max_height_m`, in a section named after the
+format, e.g. {"png16": {...}}, or else at the top level); float files (.npy, .tif, .exr) carry metres themselves and take
 the cell size from the sidecar when there is one (a GeoTIFF also from its ModelPixelScale tag).
 """
 
@@ -125,8 +126,9 @@ def read_heightmap(path, fmt: str | None = None) -> tuple[np.ndarray, dict]:
             q = _read_png16(path) if fmt == "png16" else _read_u16_raw(path, meta)
             if fmt == "raw16":
                 q = q[::-1]  # Unity RAW16 rows run south first
-            lo = _sidecar_float(meta, "min_height_m", path)
-            h = dequantize_u16(q, lo, _sidecar_float(meta, "max_height_m", path))
+            codes = meta[fmt] if isinstance(meta.get(fmt), dict) else meta  # a section per format, or top level
+            lo = _sidecar_float(codes, "min_height_m", path)
+            h = dequantize_u16(q, lo, _sidecar_float(codes, "max_height_m", path))
     except TerrainGanError:
         raise
     except Exception as e:  # a decoder's own error on a corrupt file: one line naming it

@@ -73,7 +73,7 @@ def _coerce(value, hint, where: str):
     origin = typing.get_origin(hint)
     if origin is tuple:
         (item,) = {a for a in typing.get_args(hint) if a is not Ellipsis}
-        if not isinstance(value, list):
+        if not isinstance(value, (list, tuple)):
             raise TerrainGanError(f"{where}: expected a list, got {value!r}")
         return tuple(_coerce(v, item, where) for v in value)
     if hint is float and isinstance(value, int) and not isinstance(value, bool):
@@ -146,5 +146,7 @@ def load(path: str | Path) -> Config:
 
 
 def to_dict(cfg: Config) -> dict:
-    """The config as plain JSON-able data (tuples become lists)."""
-    return dataclasses.asdict(cfg)
+    """The config as plain JSON-able data (tuples become lists), as a checkpoint stores it."""
+    import json
+
+    return json.loads(json.dumps(dataclasses.asdict(cfg)))

@@ -73,7 +73,7 @@ class SpatialGenerator(nnx.Module):
             x = conv(_up2(x))
             stride //= 2
             origin += stride
-            x = _lrelu(x + gain[...] * self._noise_for(noise_BxPxP, origin, stride, x.shape[1]))
+            x = _lrelu(x + gain[...].reshape(1, 1, 1, -1) * self._noise_for(noise_BxPxP, origin, stride, x.shape[1]))
         x = self.tail(x)
         return self.to_height(_lrelu(x))[..., 0]
 

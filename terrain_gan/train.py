@@ -92,6 +92,11 @@ def _meta(run: Run) -> dict:
                                    slope_gain=_slope_gain(run.data)))
 
 
+def run_identity(cfg_dict: dict) -> dict:
+    """A config as it must match to resume a run: all but train.steps, which may be extended."""
+    return dict(cfg_dict, train={k: v for k, v in cfg_dict["train"].items() if k != "steps"})
+
+
 def _slope_gain(data) -> float:
     return float(data.stats.height_std_m / data.stats.grad_std)
 
@@ -109,7 +114,10 @@ def setup(cfg: config_lib.Config, workdir: Path, data=None) -> Run:
     run = Run(cfg, data, gan, 0)
     last = checkpoint.latest(workdir)
     if last is not None:
-        state, meta = checkpoint.restore(last, nnx.state(gan), expect={"config": config_lib.to_dict(cfg)})
+        state, meta = checkpoint.restore(last, nnx.state(gan))
+        if run_identity(meta["config"]) != run_identity(config_lib.to_dict(cfg)):
+            raise TerrainGanError(f"{last}: checkpoint was made with a different config; "
+                                  "use the config it was trained with, or a new --workdir")
         nnx.update(gan, state)
         run.step = int(meta["step"])
     return run

@@ -12,7 +12,7 @@ import numpy as np
 from terrain_gan import checkpoint, config as config_lib, fileio, model as model_lib, shade
 from terrain_gan.errors import TerrainGanError
 from terrain_gan.progress import Progress
-from terrain_gan.train import Run, _meta, setup, train_step
+from terrain_gan.train import Run, _meta, run_identity, setup, train_step
 
 
 def run(cfg: config_lib.Config, workdir: str | Path, *, data=None, quiet: bool = False) -> Run:
@@ -57,7 +57,7 @@ def _claim(workdir: Path, cfg: config_lib.Config) -> None:
         raise TerrainGanError(f"{workdir}: cannot create workdir ({e.strerror})") from None
     marker = workdir / "config.json"
     if marker.exists():
-        if json.loads(marker.read_text()) != config_lib.to_dict(cfg):
+        if run_identity(json.loads(marker.read_text())) != run_identity(config_lib.to_dict(cfg)):
             raise TerrainGanError(f"{workdir}: holds a run of another config; use a new --workdir")
     else:
         fileio.write_json(marker, config_lib.to_dict(cfg))

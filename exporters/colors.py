@@ -80,3 +80,17 @@ def color_map(height_HxW: np.ndarray, cell_size_m: float, kind: str, height_rang
     if kind == "relief":
         return relief_rgb(height_HxW, cell_size_m, height_range)
     raise TerrainGanError(f"unknown colour kind {kind!r}; choose one of {', '.join(COLOR_KINDS)}")
+
+
+def tile_color_map(padded: np.ndarray, cell_size_m: float, kind: str, height_range) -> np.ndarray:
+    """`color_map` of a tile inside its 1-sample ring (`exporters.grid.pad_heightmap`), ring cut off.
+
+    Slopes and shading at the tile's edges then use the neighbours' samples, so the colours of two
+    adjacent tiles agree along their shared border; `height_range` (lo, hi) fixes the height tint.
+
+    >>> p = np.zeros((4, 5)); p[:, -1] = 100.0  # a cliff just beyond the east border
+    >>> rgb = tile_color_map(p, 10.0, "slope", None)
+    >>> rgb.shape, rgb[0, 0].tolist(), rgb[0, 2].tolist()  # flat grass west, steep rock at the east edge
+    ((2, 3, 3), [86, 125, 60], [101, 98, 95])
+    """
+    return color_map(padded, cell_size_m, kind, height_range)[1:-1, 1:-1]

@@ -102,6 +102,10 @@ def pad_heightmap(height_HxW: np.ndarray, padded=None) -> np.ndarray:
                               ((slice(1, -1), 0), h[:, 0], h[:, 1]), ((slice(1, -1), -1), h[:, -1], h[:, -2])):
         missing = ~np.isfinite(p[ring])
         p[ring] = np.where(missing, 2 * edge - inner, p[ring])
+    # Corners are never read by the normals; fill them (bilinearly) so every sample is finite.
+    for r, c, dr, dc in ((0, 0, 1, 1), (0, -1, 1, -1), (-1, 0, -1, 1), (-1, -1, -1, -1)):
+        if not np.isfinite(p[r, c]):
+            p[r, c] = p[r + dr, c] + p[r, c + dc] - p[r + dr, c + dc]
     return p
 
 
@@ -132,12 +136,13 @@ def terrain_grid(height_HxW, *, cell_size_m, height_scale: float = 1.0, scale: f
         skirt = float("nan")
     if not np.isfinite(skirt) or skirt < 0:
         raise TerrainGanError(f"skirt depth must be >= 0 metres, got {skirt_m!r}")
+    p = pad_heightmap(h, padded)
     rgb = None
     if colors is not None:
-        from exporters.colors import color_map
+        from exporters.colors import tile_color_map
 
-        rgb = color_map(h, cell, colors, color_range)
-    return TerrainGrid(h, pad_heightmap(h, padded), lod_indices(h.shape[0], lod), lod_indices(h.shape[1], lod),
+        rgb = tile_color_map(p, cell, colors, (h.min(), h.max()) if color_range is None else color_range)
+    return TerrainGrid(h, p, lod_indices(h.shape[0], lod), lod_indices(h.shape[1], lod),
                        cell, _positive("height_scale", height_scale), _positive("scale", scale), skirt, rgb)
 
 

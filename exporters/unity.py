@@ -10,6 +10,8 @@ Multi-tile names end `_X_Z` (Terrain Toolbox batch import): X counts tiles east,
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 
 from terrain_gan.errors import TerrainGanError
@@ -58,33 +60,63 @@ def resample_bilinear(height_HxW: np.ndarray, rows: int, cols: int) -> np.ndarra
     return (top * (1 - fr)[:, None] + bottom * fr[:, None]).astype(np.float32)
 
 
-def unity_tile_stem(stem: str, key: tuple[int, int], n_tile_rows: int) -> str:
-    """`stem_X_Z` for world tile (row, col): X = col (east), Z = tiles north of the southernmost row.
-
-    >>> unity_tile_stem("world", (0, 2), 3)
-    'world_2_2'
-    """
-    row, col = key
-    return f"{stem}_{col}_{n_tile_rows - 1 - row}"
-
-
-def unity_settings(shape: tuple[int, int], cell_size_m: float, lo: float, hi: float, *,
+def unity_settings(resolution: int, size_xz_m: tuple[float, float], lo: float, hi: float, *,
                    height_scale: float, scale: float, position_xz=(0.0, 0.0)) -> dict:
-    """What to enter in Unity's Import Raw dialog and the Terrain's transform, as JSON-ready numbers.
+    """What to enter in Unity's Import Raw dialog, the Terrain's settings and its transform (JSON-ready).
 
-    >>> s = unity_settings((65, 65), 10.0, 100.0, 165.535, height_scale=1.0, scale=1.0)
+    Args:
+      resolution: samples per side of the RAW file (2^n + 1).
+      size_xz_m: the terrain's (x, z) extent in metres, first sample to last.
+      lo, hi: the heights in metres that codes 0 and 65535 stand for.
+      height_scale, scale: as `ExportOptions` (Unity units = metres x scale).
+      position_xz: the terrain's south-west corner in metres (Unity +X east, +Z north).
+
+    >>> s = unity_settings(65, (640.0, 640.0), 100.0, 165.535, height_scale=1.0, scale=1.0)
     >>> s["terrain_size"], s["position"]["y"]
     ({'x': 640.0, 'y': 65.536, 'z': 640.0}, 100.0)
     """
-    rows, cols = shape
     k = height_scale * scale
+    # Unity reads code q as q / 65536 of the Terrain Height: this height puts code 65535 on `hi` exactly.
+    terrain_height = round((hi - lo) * k * 65536 / 65535, 9)
     return {
-        "import_raw": {"depth": "Bit 16", "resolution": rows, "byte_order": "Windows", "flip_vertically": False},
+        "import_raw": {"depth": "Bit 16", "resolution": resolution, "byte_order": "Windows",
+                       "flip_vertically": False},
         # Terrain Width / Height / Length in Unity units (metres x scale).
-        "terrain_size": {"x": (cols - 1) * cell_size_m * scale, "y": round((hi - lo) * k * 65536 / 65535, 9),
-                         "z": (rows - 1) * cell_size_m * scale},
-        "position": {"x": position_xz[0], "y": lo * k, "z": position_xz[1]},
-        "heightmap_resolution": rows,
-        # Terrain Toolbox "Height Remap": the heights codes 0 and 65535 stand for.
-        "height_remap": {"min": lo * k, "max": hi * k},
+        "terrain_size": {"x": size_xz_m[0] * scale, "y": terrain_height, "z": size_xz_m[1] * scale},
+        "position": {"x": position_xz[0] * scale, "y": lo * k, "z": position_xz[1] * scale},
+        "heightmap_resolution": resolution,
+        # Terrain Toolbox "Height Remap": terrain heights (above the terrain's own y) for file values 0 and 1.
+        "height_remap": {"min": 0.0, "max": terrain_height},
+        # The world heights that codes 0 and 65535 stand for, in Unity units.
+        "height_range": {"min": lo * k, "max": hi * k},
     }
+
+
+def unity_files(job) -> tuple[dict, dict]:
+    """`<base>_unity[_X_Z].raw` (RAW16, Windows byte order, south row first) and its `.json` of settings.
+
+    The JSON is also the RAW's sidecar (rows, columns, min / max heights), so `read_heightmap` reads
+    it back. Non-2^n+1 maps are refused unless `options.resample` (bilinear, corners and borders kept).
+    """
+    from exporters.heightmap import encode_heightmap
+    from exporters.job import file_path, unity_name
+
+    name = unity_name(job.stem, job.tile, job.grid)
+    raw, side = file_path(job.stem.with_name(name), ".raw"), file_path(job.stem.with_name(name), ".json")
+    res = unity_resolution(job.height.shape, resample=job.options.resample, name=str(raw))
+    h = job.height if job.height.shape == (res, res) else resample_bilinear(job.height, res, res)
+    w, l = job.size_m
+    data, meta = encode_heightmap(h, "raw16", cell_size_m=w / (res - 1), height_range=job.height_range,
+                                  name=str(raw))
+    position = (0.0, 0.0)
+    if job.tile is not None:  # Unity's +Z is north: count tile rows up from the southernmost one
+        position = (job.tile[0] * w, (job.grid[1] - 1 - job.tile[1]) * l)
+    o = job.options
+    settings = unity_settings(res, (w, l), *job.height_range, height_scale=o.height_scale, scale=o.scale,
+                              position_xz=position)
+    settings.update(file=raw.name, resampled_from=None if h is job.height else list(job.height.shape))
+    if job.tile is not None:
+        settings["tile"] = {"x": job.tile[0], "z": job.grid[1] - 1 - job.tile[1]}
+    sidecar = {**meta, "unity": settings}
+    section = {"file": raw.name, "settings": side.name, **settings}
+    return {raw: data, side: (json.dumps(sidecar, indent=2, sort_keys=True) + "\n").encode()}, section

@@ -96,6 +96,26 @@ def _sidecar(job: ExportJob, sections: dict[str, dict]) -> bytes:
     return (json.dumps({**top, **sections}, indent=2, sort_keys=True) + "\n").encode()
 
 
+def export_parts(height_HxW, stem, formats, *, cell_size_m, height_range=None, padded=None, tile=None,
+                 grid=None, options: ExportOptions | None = None) -> tuple[dict, dict, ExportJob]:
+    """`export_files` without the shared sidecar: ({path: payload}, {format: sidecar section}, job).
+
+    For callers that write their own sidecar (`terrain-gan generate`) and merge the sections into it.
+    """
+    names = check_formats(formats)
+    job = export_job(height_HxW, stem, cell_size_m=cell_size_m, height_range=height_range, padded=padded,
+                     tile=tile, grid=grid, options=options)
+    files, sections = {}, {}
+    for name in names:
+        made, section = FORMATS[name].encode(job)
+        clash = set(made) & set(files)
+        if clash:
+            raise TerrainGanError(f"{sorted(clash)[0]}: two formats would write this file")
+        files.update(made)
+        sections[name] = section
+    return files, sections, job
+
+
 def export_files(height_HxW, stem, formats, *, cell_size_m, height_range=None, padded=None, tile=None,
                  grid=None, options: ExportOptions | None = None) -> dict[Path, Payload]:
     """Encodes one heightmap in every requested format; returns {path: payload} and writes nothing.
@@ -119,18 +139,10 @@ def export_files(height_HxW, stem, formats, *, cell_size_m, height_range=None, p
     >>> sorted(p.as_posix() for p in files)
     ['out/t.glb', 'out/t.json', 'out/t.r16']
     """
-    names = check_formats(formats)
-    job = export_job(height_HxW, stem, cell_size_m=cell_size_m, height_range=height_range, padded=padded,
-                     tile=tile, grid=grid, options=options)
-    files, sections = {}, {}
-    for name in names:
-        made, section = FORMATS[name].encode(job)
-        clash = set(made) & set(files)
-        if clash:
-            raise TerrainGanError(f"{sorted(clash)[0]}: two formats would write this file")
-        files.update(made)
-        sections[name] = section
-    if _SIDECAR_FORMATS & set(names):
+    files, sections, job = export_parts(height_HxW, stem, formats, cell_size_m=cell_size_m,
+                                        height_range=height_range, padded=padded, tile=tile, grid=grid,
+                                        options=options)
+    if _SIDECAR_FORMATS & set(sections):
         side = job.path(".json")
         if side in files:
             raise TerrainGanError(f"{side}: two formats would write this file")

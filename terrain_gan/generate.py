@@ -49,11 +49,13 @@ def generate(seed: int = 0, size: int | tuple[int, int] = 1025, model="default",
 
 
 # Extra outputs `--also` can ask for, beside the 16-bit PNG: exporter formats plus a preview.
-EXTRA_OUTPUTS = ("npy", "tif", "exr", "r16", "raw16", "preview")
+EXTRA_OUTPUTS = ("npy", "tif", "exr", "r16", "raw16", "preview", "glb", "gltf", "obj", "unity", "godot")
+# Of those, the meshes and engine bundles made by `exporters.export_parts` (default ExportOptions).
+MESH_OUTPUTS = ("glb", "gltf", "obj", "unity", "godot")
 
 
 def output_files(hm: Heightmap, out: str | Path, also: tuple[str, ...] = ()) -> dict[Path, bytes]:
-    """Encodes every requested file in memory: {path: bytes}, nothing written yet."""
+    """Encodes every requested file in memory: {path: bytes or chunk iterator}, nothing written yet."""
     import json
 
     import exporters
@@ -71,10 +73,17 @@ def output_files(hm: Heightmap, out: str | Path, also: tuple[str, ...] = ()) -> 
     for fmt in also:
         if fmt == "preview":
             files[out.with_name(out.stem + "_preview.png")] = _preview_png(hm)
-        else:
+        elif fmt not in MESH_OUTPUTS:
             suffix = exporters.HEIGHTMAP_FORMATS[fmt].suffix
             files[out.with_suffix(suffix)] = exporters.encode_heightmap(
                 hm.height, fmt, cell_size_m=hm.cell_size_m, name=str(out.with_suffix(suffix)))[0]
+    mesh = [fmt for fmt in also if fmt in MESH_OUTPUTS]
+    if mesh:
+        from exporters.export import export_parts
+
+        made, sections, _ = export_parts(hm.height, out.with_suffix(""), mesh, cell_size_m=hm.cell_size_m)
+        files.update(made)  # "godot" brings its own .exr / .r16: the same bytes as --also exr,r16 would
+        meta.update({k: v for k, v in sections.items() if k in MESH_OUTPUTS})
     files[exporters.sidecar_path(out)] = (json.dumps(meta, indent=2, sort_keys=True) + "\n").encode()
     return files
 

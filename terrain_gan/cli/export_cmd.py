@@ -1,13 +1,62 @@
-"""`terrain-gan export`: (stub, being built)."""
+"""`terrain-gan export t.png --formats glb,unity,godot`: a heightmap file as engine-ready files."""
+
+from __future__ import annotations
+
+_EPILOG = """formats:
+{formats}
+
+Files are named after --out (default: the input's name, beside it), e.g. t.glb, t.obj + t.mtl +
+t_texture.png, t_unity.raw + t_unity.json, t.tscn; heightmap formats share the sidecar t.json.
+All files appear together or none do."""
+
+
+def _pair(text: str) -> tuple[float, float]:
+    """'LO,HI' metres as two floats (argparse type)."""
+    import argparse
+
+    try:
+        lo, hi = (float(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected LO,HI metres, got {text!r}") from None
+    return lo, hi
 
 
 def register(sub):
-    p = sub.add_parser("export", help="(not yet available)")
+    import argparse
+
+    from exporters import FORMATS
+    from exporters.colors import COLOR_KINDS
+
+    listing = "\n".join(f"  {name:7} {f.help}" for name, f in FORMATS.items())
+    p = sub.add_parser("export", help="turn a heightmap file into meshes and engine terrain files",
+                       description="Export a heightmap written by terrain-gan (t.png + t.json, .npy, .tif, .exr, "
+                                   ".r16, .raw) as meshes (GLB, glTF, OBJ) and Unity / Godot / GIS files.",
+                       epilog=_EPILOG.format(formats=listing), formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("input", help="heightmap file (16-bit ones need their .json sidecar beside them)")
+    p.add_argument("--formats", default="glb", help="comma-separated formats (default: glb); see below")
+    p.add_argument("--out", help="output path without suffix (default: beside the input, same name)")
+    p.add_argument("--cell-size", type=float, help="metres between samples (default: from the sidecar)")
+    p.add_argument("--height-scale", type=float, default=1.0, help="vertical exaggeration (default 1)")
+    p.add_argument("--scale", type=float, default=1.0,
+                   help="uniform scale on all axes, e.g. 0.01 for 1 unit = 100 m (default 1 = metres)")
+    p.add_argument("--lod", type=int, default=1, help="meshes keep every LOD-th sample, borders kept (default 1)")
+    p.add_argument("--skirt", type=float, default=0.0, metavar="METRES", help="skirt depth below mesh borders")
+    p.add_argument("--colors", choices=COLOR_KINDS, help="mesh vertex colours")
+    p.add_argument("--texture", choices=COLOR_KINDS, help="baked texture PNG (embedded in GLB / glTF, beside OBJ)")
+    p.add_argument("--resample", action="store_true", help="Unity: resample to the next 2^n+1 size")
+    p.add_argument("--height-range", type=_pair, metavar="LO,HI",
+                   help="metres for 16-bit codes 0 and 65535 (default: the input's own range)")
     p.set_defaults(func=run)
     return p
 
 
 def run(args):
-    from terrain_gan.errors import TerrainGanError
+    from exporters import ExportOptions, write_files
+    from exporters.from_file import export_from_file
 
-    raise TerrainGanError("export: not implemented yet")
+    options = ExportOptions(height_scale=args.height_scale, scale=args.scale, lod=args.lod, skirt_m=args.skirt,
+                            colors=args.colors, texture=args.texture, resample=args.resample)
+    files = export_from_file(args.input, args.formats, out=args.out, cell_size_m=args.cell_size,
+                             height_range=args.height_range, options=options)
+    for path in write_files(files):
+        print(path)

@@ -11,7 +11,8 @@ def register(sub):
     p.add_argument("--size", type=int, default=1025, help="samples per side, any size >= 2 (default 1025)")
     p.add_argument("--out", required=True, help="output .png (16-bit); a .json sidecar is written beside it")
     p.add_argument("--model", default="default", help="shipped model name or weights .npz (default: default)")
-    p.add_argument("--also", default="", help="comma-separated extra outputs: npy,tif,exr,r16,raw16,preview")
+    p.add_argument("--also", default="", help="comma-separated extra outputs: npy,tif,exr,r16,raw16,preview, "
+                   "and meshes / engine files glb,gltf,obj,unity,godot (see `terrain-gan export`)")
     p.set_defaults(func=run)
     return p
 
@@ -24,7 +25,14 @@ def run(args):
     if not out.parent.is_dir():
         raise TerrainGanError(f"{out}: output folder {out.parent} does not exist")
     # Check options with a dry encode of a tiny map first, so a bad option costs no generation time.
-    generate.output_files(generate.Heightmap(__import__("numpy").zeros((2, 2), "float32"), 1.0, 0, "-"), out, also)
+    dry = tuple(a for a in also if a != "unity")  # Unity's size rule is checked against --size below
+    generate.output_files(generate.Heightmap(__import__("numpy").zeros((2, 2), "float32"), 1.0, 0, "-"), out, dry)
+    if "unity" in also:
+        from exporters.unity import UNITY_RESOLUTIONS
+
+        if args.size not in UNITY_RESOLUTIONS:
+            raise TerrainGanError(f"--also unity needs --size 2^n+1 (33, 65, ..., 4097), got {args.size}; "
+                                  "or export the PNG later with `terrain-gan export --formats unity --resample`")
     hm = generate.generate(seed=args.seed, size=args.size, model=args.model)
     from exporters import write_files
 

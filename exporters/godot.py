@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Sequence
 
 from exporters.job import ExportJob, file_path
-from exporters.unity import UNITY_RESOLUTIONS
+
+HTERRAIN_RESOLUTIONS = (65, 129, 257, 513, 1025, 2049, 4097)  # HTerrain's SUPPORTED_RESOLUTIONS
 
 
 def _node_name(name: str) -> str:
@@ -80,8 +81,8 @@ def godot_section(job: ExportJob) -> dict:
             "heightmap": job.path(".r16").name, "raw_endianness": "little",
             "min_height": lo * k, "max_height": hi * k, "map_scale": [job.cell_size_m * s, 1.0, job.cell_size_m * s],
             "position": [x0 * s, 0.0, z0 * s],
-            # HTerrain takes square 2^n + 1 maps only (it crops others).
-            "size_ok": rows == cols and rows in UNITY_RESOLUTIONS,
+            # HTerrain takes square 2^n + 1 maps of 65 .. 4097 samples only (it crops others).
+            "size_ok": rows == cols and rows in HTERRAIN_RESOLUTIONS,
         },
     }
     if job.tile is None:

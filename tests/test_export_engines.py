@@ -87,20 +87,21 @@ def test_unity_refuses_other_sizes_unless_resampled(tmp_path):
 
 
 def test_godot_bundle(tmp_path):
-    h = surface(33, 33)
+    h = surface(65, 65)
     paths = export(tmp_path, h, "godot", options=ExportOptions(scale=2.0))
     assert sorted(p.name for p in paths) == ["t.exr", "t.glb", "t.json", "t.r16", "t.tscn"]
     tscn = (tmp_path / "t.tscn").read_text()
     assert '[ext_resource type="PackedScene" path="t.glb" id="1_tile"]' in tscn
     g = json.loads((tmp_path / "t.json").read_text())["godot"]
     lo, hi = float(h.min()), float(h.max())
-    assert g["terrain3d"]["r16_range"] == [lo, hi] and g["terrain3d"]["r16_size"] == [33, 33]
+    assert g["terrain3d"]["r16_range"] == [lo, hi] and g["terrain3d"]["r16_size"] == [65, 65]
     assert g["terrain3d"]["vertex_spacing"] == 2 * CELL and g["terrain3d"]["height_scale"] == 2.0
-    assert g["terrain3d"]["import_position"] == [32 * CELL, 0.0, 32 * CELL]  # the centre, x scale 2
+    assert g["terrain3d"]["import_position"] == [64 * CELL, 0.0, 64 * CELL]  # the centre, x scale 2
     assert (g["hterrain"]["min_height"], g["hterrain"]["max_height"]) == (2 * lo, 2 * hi)
     assert g["hterrain"]["size_ok"] is True and g["scene"] == "t.tscn"
-    export(tmp_path, surface(20, 33), "godot")
-    assert json.loads((tmp_path / "t.json").read_text())["godot"]["hterrain"]["size_ok"] is False
+    for shape in ((33, 33), (65, 129)):  # HTerrain: 65 .. 4097, square
+        export(tmp_path, surface(*shape), "godot")
+        assert json.loads((tmp_path / "t.json").read_text())["godot"]["hterrain"]["size_ok"] is False
 
 
 def test_format_names_are_checked_and_bundles_expanded():

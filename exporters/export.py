@@ -101,6 +101,10 @@ def export_parts(height_HxW, stem, formats, *, cell_size_m, height_range=None, p
     """`export_files` without the shared sidecar: ({path: payload}, {format: sidecar section}, job).
 
     For callers that write their own sidecar (`terrain-gan generate`) and merge the sections into it.
+
+    >>> files, sections, job = export_parts(np.zeros((33, 33)), "out/t", "obj,unity", cell_size_m=16)
+    >>> sorted(p.name for p in files), sections["unity"]["terrain_size"]["x"]
+    (['t.obj', 't_unity.json', 't_unity.raw'], 512.0)
     """
     names = check_formats(formats)
     job = export_job(height_HxW, stem, cell_size_m=cell_size_m, height_range=height_range, padded=padded,

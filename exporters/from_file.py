@@ -50,6 +50,12 @@ def export_from_file(source, formats, *, out=None, cell_size_m=None, height_rang
 
     Returns:
       {path: payload}, for `exporters.write_files`.
+
+    >>> import tempfile, numpy as np
+    >>> d = Path(tempfile.mkdtemp())
+    >>> np.save(d / "m.npy", np.zeros((5, 5), np.float32))
+    >>> sorted(p.name for p in export_from_file(d / "m.npy", "glb,obj", cell_size_m=2.0))
+    ['m.glb', 'm.obj']
     """
     names = check_formats(formats)  # a bad format name costs no reading
     source = Path(source)

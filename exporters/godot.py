@@ -91,7 +91,13 @@ def godot_section(job: ExportJob) -> dict:
 
 
 def godot_files(job: ExportJob) -> tuple[dict, dict]:
-    """The Godot extras beyond the GLB, EXR and R16: a one-tile `.tscn` when this is not a world tile."""
+    """The Godot extras beyond the GLB, EXR and R16: a one-tile `.tscn` when this is not a world tile.
+
+    >>> from exporters.job import export_job
+    >>> files, section = godot_files(export_job([[0, 1], [2, 3]], "out/t", cell_size_m=4))
+    >>> [p.name for p in files], section["terrain3d"]["import_position"]
+    (['t.tscn'], [2.0, 0.0, 2.0])
+    """
     files = {}
     if job.tile is None:
         files[job.path(".tscn")] = tscn_bytes([(job.stem.name, job.path(".glb").name, (0.0, 0.0, 0.0))])
@@ -100,7 +106,12 @@ def godot_files(job: ExportJob) -> tuple[dict, dict]:
 
 def world_tscn(out_dir, grid: tuple[int, int], tile_size_m: tuple[float, float], scale: float,
                stem_of, suffix: str = ".glb") -> dict:
-    """{out_dir/world.tscn: bytes} placing every tile's mesh (`stem_of((x, z))` + suffix) in metres x scale."""
+    """{out_dir/world.tscn: bytes} placing every tile's mesh (`stem_of((x, z))` + suffix) in metres x scale.
+
+    >>> files = world_tscn("w", (2, 1), (320.0, 320.0), 1.0, lambda t: Path("w") / f"tile_{t[0]}_{t[1]}")
+    >>> files[Path("w/world.tscn")].decode().count("instance=ExtResource")
+    2
+    """
     out_dir = Path(out_dir)
     nx, nz = grid
     w, l = tile_size_m

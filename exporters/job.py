@@ -144,7 +144,18 @@ class ExportJob:
 
 def export_job(height_HxW, stem, *, cell_size_m, height_range=None, padded=None, tile=None, grid=None,
                options: ExportOptions | None = None) -> ExportJob:
-    """Checks every input of an export (one-line TerrainGanError on the first problem) and bundles them."""
+    """Checks every input of an export (one-line TerrainGanError on the first problem) and bundles them.
+
+    Arguments are those of `exporters.export_files`.
+
+    >>> job = export_job([[0, 1], [2, 3]], "w/tile_1_0", cell_size_m=10, tile=(1, 0), grid=(2, 1))
+    >>> job.origin_m, job.height_range, job.path(".glb").as_posix()
+    ((10.0, 0.0), (0.0, 3.0), 'w/tile_1_0.glb')
+    >>> export_job([[0, 1], [2, 3]], "t", cell_size_m=10, tile=(1, 0))
+    Traceback (most recent call last):
+    ...
+    terrain_gan.errors.TerrainGanError: tile (1, 0) needs grid=(nx, nz), the world's size in tiles
+    """
     stem = Path(stem)
     name = str(stem)
     if not stem.name or stem.name in (".", ".."):

@@ -33,7 +33,13 @@ def _extras(job: ExportJob) -> dict:
 
 
 def glb_files(job: ExportJob) -> tuple[dict, dict]:
-    """`stem.glb`: binary glTF 2.0, streamed block by block; the texture (if any) embedded."""
+    """`stem.glb`: binary glTF 2.0, streamed block by block; the texture (if any) embedded.
+
+    >>> from exporters.job import export_job
+    >>> files, section = glb_files(export_job([[0, 1], [2, 3]], "out/t", cell_size_m=1))
+    >>> [p.as_posix() for p in files], section["vertices"], section["index_type"]
+    (['out/t.glb'], 4, 'uint16')
+    """
     path = job.path(".glb")
     chunks = glb_chunks(job.mesh_grid, name=job.stem.name, texture_png=job.texture_png, extras=_extras(job))
     return {path: chunks}, {"file": path.name, **mesh_section(job)}
@@ -48,7 +54,14 @@ def gltf_text_files(job: ExportJob) -> tuple[dict, dict]:
 
 
 def obj_files(job: ExportJob) -> tuple[dict, dict]:
-    """`stem.obj`; with --texture also `stem.mtl` and `stem_texture.png` (OBJ cannot embed images)."""
+    """`stem.obj`; with --texture also `stem.mtl` and `stem_texture.png` (OBJ cannot embed images).
+
+    >>> from exporters.job import export_job
+    >>> from exporters.options import ExportOptions
+    >>> job = export_job([[0, 1], [2, 3]], "t", cell_size_m=1, options=ExportOptions(texture="height"))
+    >>> sorted(p.name for p in obj_files(job)[0])
+    ['t.mtl', 't.obj', 't_texture.png']
+    """
     obj = job.path(".obj")
     comment = (f"terrain_gan export: {job.stem.name}, +Y up, north = -Z, metres x {job.options.scale:g}, "
                f"cell {job.cell_size_m:g} m")

@@ -97,6 +97,12 @@ def unity_files(job) -> tuple[dict, dict]:
 
     The JSON is also the RAW's sidecar (rows, columns, min / max heights), so `read_heightmap` reads
     it back. Non-2^n+1 maps are refused unless `options.resample` (bilinear, corners and borders kept).
+
+    >>> from exporters.job import export_job
+    >>> files, s = unity_files(export_job(np.zeros((33, 33)), "w/tile_2_0", cell_size_m=10, tile=(2, 0),
+    ...                                   grid=(3, 2)))
+    >>> sorted(p.name for p in files), s["position"], s["tile"]
+    (['tile_unity_2_1.json', 'tile_unity_2_1.raw'], {'x': 640.0, 'y': 0.0, 'z': 320.0}, {'x': 2, 'z': 1})
     """
     from exporters.heightmap import encode_heightmap
     from exporters.job import file_path, unity_name

@@ -34,7 +34,13 @@ def _tile_shape(tile_size) -> tuple[int, int]:
 
 def unity_world(out_dir: Path, grid, shape, cell: float, height_range, options: ExportOptions,
                 prefix: str) -> dict:
-    """{out_dir/unity_terrain.json: bytes}: Terrain Toolbox batch-import settings and every tile's place."""
+    """{out_dir/unity_terrain.json: bytes}: Terrain Toolbox batch-import settings and every tile's place.
+
+    >>> doc = json.loads(unity_world(Path("w"), (2, 1), (33, 33), 10.0, (0.0, 9.0), ExportOptions(), "tile")[
+    ...     Path("w/unity_terrain.json")])
+    >>> [t["file"] for t in doc["tiles"]], doc["toolbox"]["tiles_x"]
+    (['tile_unity_0_0.raw', 'tile_unity_1_0.raw'], 2)
+    """
     nx, nz = grid
     rows, cols = shape
     res = unity_resolution(shape, resample=options.resample, name=f"{out_dir}: world tiles")

@@ -64,16 +64,26 @@ def test_glb_reads_back_with_trimesh(tmp_path):
     np.testing.assert_array_equal(mesh.vertices[:, 1].reshape(9, 12), h)
 
 
+def read_glb_of(tmp_path, h):
+    """The GLB of `h` (default options), as a reference for the OBJ's numbers."""
+    write_files(export_files(h, tmp_path / "ref", "glb", cell_size_m=CELL))
+    return read_glb(tmp_path / "ref.glb")
+
+
 def test_obj_round_trip(tmp_path):
     h = surface(13, 21)
     export(tmp_path, h, "obj")
     m = read_obj(tmp_path / "t.obj")
     rows, cols = h.shape
     assert m["v"].shape == (rows * cols, 3) and m["f"].shape == (2 * (rows - 1) * (cols - 1), 3)
-    # Text keeps 4 decimals: heights within 0.05 mm, the grid exactly.
-    np.testing.assert_allclose(m["v"][:, 1].reshape(rows, cols), h, atol=5e-5)
-    assert m["v"][:, 1].min() == pytest.approx(h.min(), abs=5e-5) and m["v"][:, 1].max() == pytest.approx(
-        h.max(), abs=5e-5)
+    # Text keeps 4 decimals for positions, 5 for normals, 6 for UVs (rounded half to even): exactly those.
+    dec = lambda a, d: np.rint(np.asarray(a, np.float64) * 10.0**d) / 10.0**d  # noqa: E731
+    g = read_glb_of(tmp_path, h)
+    np.testing.assert_array_equal(m["v"], dec(g["POSITION"], 4))
+    np.testing.assert_array_equal(m["vn"], dec(g["NORMAL"], 5))
+    np.testing.assert_array_equal(m["vt"], dec(np.c_[g["TEXCOORD_0"][:, 0], 1 - g["TEXCOORD_0"][:, 1].astype(
+        np.float64)], 6))
+    assert np.abs(m["v"][:, 1].reshape(rows, cols) - h).max() <= 5e-5
     np.testing.assert_array_equal(m["v"][:, 0].reshape(rows, cols), np.broadcast_to(np.arange(cols) * CELL, h.shape))
     assert (face_normals_y(m["v"], m["f"]) > 0).all()
     np.testing.assert_allclose(m["vn"], expected_normals(h, CELL), atol=6e-6)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import struct
+import urllib.parse
 from typing import Iterator
 
 import numpy as np
@@ -160,5 +161,5 @@ def gltf_files(g: TerrainGrid, bin_name: str, *, name: str = "terrain", texture_
                extras: dict | None = None) -> tuple[bytes, Iterator]:
     """A .gltf (JSON bytes naming `bin_name`, the .bin beside it) and the .bin's chunks."""
     doc, length = gltf_document(g, name=name, texture_png=texture_png, extras=extras)
-    doc["buffers"] = [{"byteLength": length, "uri": bin_name}]
+    doc["buffers"] = [{"byteLength": length, "uri": urllib.parse.quote(bin_name)}]  # URIs are %-encoded
     return json.dumps(doc, indent=1).encode() + b"\n", bin_chunks(g, texture_png)

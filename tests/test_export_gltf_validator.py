@@ -27,6 +27,7 @@ VARIANTS = {
     "uint32": (surface(257, 257), ExportOptions(colors="height")),  # 66049 vertices
     "flat": (np.full((9, 9), 12.5, np.float32), ExportOptions(texture="slope")),
     "tiny": (np.array([[0.0, 1.0], [2.0, 3.0]], np.float32), ExportOptions(skirt_m=1.0)),
+    "name with spaces & 100%": (surface(5, 5), ExportOptions()),  # the .gltf's buffer URI is %-encoded
 }
 
 

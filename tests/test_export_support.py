@@ -11,6 +11,7 @@ import json
 import shutil
 import struct
 import subprocess
+import urllib.parse
 from pathlib import Path
 
 import numpy as np
@@ -77,7 +78,7 @@ def read_gltf(path) -> dict:
     """A .gltf (JSON) and its external .bin, as `read_glb`."""
     path = Path(path)
     doc = json.loads(path.read_text())
-    buffer = (path.parent / doc["buffers"][0]["uri"]).read_bytes()
+    buffer = (path.parent / urllib.parse.unquote(doc["buffers"][0]["uri"])).read_bytes()
     assert len(buffer) == doc["buffers"][0]["byteLength"]
     return _mesh(doc, buffer)
 

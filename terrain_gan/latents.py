@@ -6,6 +6,11 @@ large-scale structure) and a per-sample noise image. Each value is drawn from a 
 generator (threefry) keyed by the world key and the integer lattice coordinates, so a region's latents
 never depend on the order, batch or machine that asks for them. Rows are `i` (world z), columns `j`
 (world x).
+
+Periodic worlds: every field takes an optional `period=(rows, cols)` in fine cells; lattice
+coordinates are then wrapped modulo the period before they become keys (the coarse lattice modulo
+`period // coarse_factor`, so the period must be a multiple of `coarse_factor` cells), which makes
+each field exactly periodic. `period=None` leaves every value as it was.
 """
 
 from __future__ import annotations
@@ -13,8 +18,8 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-# Streams folded into the world key, so the three fields never share random numbers.
-_FINE, _COARSE, _NOISE = 0, 1, 2
+# Streams folded into the world key, so the fields never share random numbers.
+_FINE, _COARSE, _NOISE, _RELIEF = 0, 1, 2, 3
 
 
 def _cell_keys(key, i_N, j_M):
@@ -24,9 +29,15 @@ def _cell_keys(key, i_N, j_M):
     return jax.vmap(lambda k: jax.vmap(lambda j: jax.random.fold_in(k, j))(as_u32(j_M)))(row_keys)
 
 
-def _normal_grid(key, i0, j0, rows: int, cols: int, shape: tuple[int, ...]):
+def _wrap(i_N, period: int | None):
+    """Lattice coordinates modulo `period` (non-negative for any sign), or unchanged."""
+    return i_N if period is None else jnp.mod(i_N, period)
+
+
+def _normal_grid(key, i0, j0, rows: int, cols: int, shape: tuple[int, ...], period=None):
     """One standard-normal array of `shape` per cell of [i0, i0+rows) x [j0, j0+cols)."""
-    keys = _cell_keys(key, i0 + jnp.arange(rows), j0 + jnp.arange(cols))
+    p_i, p_j = period or (None, None)
+    keys = _cell_keys(key, _wrap(i0 + jnp.arange(rows), p_i), _wrap(j0 + jnp.arange(cols), p_j))
     draw = lambda k: jax.random.normal(k, shape, jnp.float32)
     return jax.vmap(jax.vmap(draw))(keys)
 
@@ -38,12 +49,13 @@ def _lerp_weights(i_N, factor: int, c_start):
     return c0 - c_start, u - c0
 
 
-def coarse_field(key, i0, j0, rows: int, cols: int, channels: int, factor: int):
+def coarse_field(key, i0, j0, rows: int, cols: int, channels: int, factor: int, *, period=None):
     """The coarse latent field sampled on fine cells [i0, i0+rows) x [j0, j0+cols): (rows, cols, C)."""
     ci = jnp.floor_divide(i0 - factor, factor)  # first coarse cell any fine cell interpolates from
     cj = jnp.floor_divide(j0 - factor, factor)
     n_ci, n_cj = rows // factor + 3, cols // factor + 3
-    grid = _normal_grid(jax.random.fold_in(key, _COARSE), ci, cj, n_ci, n_cj, (channels,))
+    coarse_period = None if period is None else (period[0] // factor, period[1] // factor)
+    grid = _normal_grid(jax.random.fold_in(key, _COARSE), ci, cj, n_ci, n_cj, (channels,), coarse_period)
     a, ta = _lerp_weights(i0 + jnp.arange(rows), factor, ci)
     b, tb = _lerp_weights(j0 + jnp.arange(cols), factor, cj)
     ta, tb = ta[:, None, None], tb[None, :, None]
@@ -52,15 +64,20 @@ def coarse_field(key, i0, j0, rows: int, cols: int, channels: int, factor: int):
     return top * (1 - ta) + bottom * ta
 
 
-def fine_field(key, i0, j0, rows: int, cols: int, channels: int):
+def fine_field(key, i0, j0, rows: int, cols: int, channels: int, *, period=None):
     """The fine latent field on cells [i0, i0+rows) x [j0, j0+cols): (rows, cols, C)."""
-    return _normal_grid(jax.random.fold_in(key, _FINE), i0, j0, rows, cols, (channels,))
+    return _normal_grid(jax.random.fold_in(key, _FINE), i0, j0, rows, cols, (channels,), period)
 
 
-def noise_field(key, i0, j0, rows: int, cols: int, stride: int):
+def noise_field(key, i0, j0, rows: int, cols: int, stride: int, *, period=None):
     """Per-sample noise over cells [i0, i0+rows) x [j0, j0+cols): (rows*stride, cols*stride)."""
-    blocks = _normal_grid(jax.random.fold_in(key, _NOISE), i0, j0, rows, cols, (stride, stride))
+    blocks = _normal_grid(jax.random.fold_in(key, _NOISE), i0, j0, rows, cols, (stride, stride), period)
     return blocks.transpose(0, 2, 1, 3).reshape(rows * stride, cols * stride)
+
+
+def relief_controls(key, i0, j0, rows: int, cols: int, *, period=None):
+    """Standard normals on the relief lattice cells [i0, i0+rows) x [j0, j0+cols): (rows, cols)."""
+    return _normal_grid(jax.random.fold_in(key, _RELIEF), i0, j0, rows, cols, (), period)
 
 
 def world_key(seed: int):

@@ -5,12 +5,17 @@ samples aligned to multiples of CHUNK, each by the same compiled program from la
 pure function of (seed, lattice cell) with a margin covering the generator's receptive field. A
 region is cut from the chunks it overlaps, so every sample has exactly one value, whatever region,
 order, batch or process asked for it: tiles that share an edge share it bit for bit.
+
+A world may also carry a layout surface (`world_layout.Surface`: relief field, guide map), applied
+pointwise to world coordinates inside the chunk program, and a period (a multiple of CHUNK samples
+on each axis), for which latent lattice coordinates wrap, so the world repeats exactly.
 """
 
 from __future__ import annotations
 
 import functools
 import math
+import threading
 from collections import OrderedDict
 
 import jax
@@ -39,42 +44,91 @@ def require_spatial(model: Model) -> None:
                               "64x64 windows, not worlds; use the default model")
 
 
+def check_period(period) -> tuple[int, int] | None:
+    """A world period (rows, cols) in samples: positive multiples of CHUNK, or None (no wrap)."""
+    if period is None:
+        return None
+    try:
+        rows, cols = (int(p) for p in period)
+    except (TypeError, ValueError):
+        raise TerrainGanError(f"period must be (rows, cols) samples, got {period!r}") from None
+    if rows <= 0 or cols <= 0 or rows % CHUNK or cols % CHUNK:
+        raise TerrainGanError(f"a periodic world repeats every multiple of {CHUNK} samples (its chunk lattice), "
+                              f"got a period of {rows}x{cols}; e.g. one tile of 257, 513 or 1025 samples")
+    return rows, cols
+
+
+def region_inputs(G, key, i0, j0, n_cells: int, period_cells=None):
+    """`G.region_inputs`, with latent lattice coordinates wrapped modulo `period_cells` when given."""
+    if period_cells is None:
+        return G.region_inputs(key, i0, j0, n_cells)
+    # Mirrors SpatialGenerator.region_inputs (tests check the two agree bit for bit without a wrap).
+    m, c = G.MARGIN_CELLS, G.cfg
+    size = n_cells + 2 * m
+    fine = latents.fine_field(key, i0 - m, j0 - m, size, size, c.z_channels, period=period_cells)
+    coarse = latents.coarse_field(key, i0 - m, j0 - m, size, size, c.coarse_channels, c.coarse_factor,
+                                  period=period_cells)
+    noise = latents.noise_field(key, i0 - m + 1, j0 - m + 1, n_cells + 2, n_cells + 2, G.STRIDE,
+                                period=period_cells)
+    return jnp.concatenate([fine, coarse], axis=-1), noise
+
+
 @functools.lru_cache(maxsize=8)
-def _chunk_fn(model: Model):
-    """A jitted (key, chunk row, chunk col) -> float32 CHUNK x CHUNK metres for `model`."""
+def _chunk_fn(model: Model, period=None, surface=None):
+    """A jitted (key, chunk row, chunk col, params) -> float32 CHUNK x CHUNK metres for `model`."""
     graphdef, state = nnx.split(model.generator)
     stride = model.generator.STRIDE
     cells = CHUNK // stride
     mean, std = np.float32(model.height_mean_m), np.float32(model.height_std_m)
+    period_cells = None if period is None else (period[0] // stride, period[1] // stride)
 
     @jax.jit
-    def chunk(state, key, ci, cj):
+    def chunk(state, key, ci, cj, params):
         G = nnx.merge(graphdef, state)
-        field, noise = G.region_inputs(key, ci * cells, cj * cells, cells)
-        return G(field[None], noise[None])[0] * std + mean
+        field, noise = region_inputs(G, key, ci * cells, cj * cells, cells, period_cells)
+        g = G(field[None], noise[None])[0]
+        if surface is None:
+            return g * std + mean
+        rows, cols = ci * CHUNK + jnp.arange(CHUNK), cj * CHUNK + jnp.arange(CHUNK)
+        return surface(g, rows, cols, key, params, mean, std)
 
-    return lambda key, ci, cj: chunk(state, key, jnp.int32(ci), jnp.int32(cj))
+    return lambda key, ci, cj, params=None: chunk(state, key, jnp.int32(ci), jnp.int32(cj), params)
 
 
 class ChunkCache:
-    """Computes chunks of one world on demand, keeping the most recent `capacity` of them."""
+    """Computes chunks of one world on demand, keeping the most recent `capacity` of them (thread-safe).
 
-    def __init__(self, model: Model, seed: int, capacity: int = 64):
+    `surface` (a `world_layout.Surface`, static) and `params` (its arrays) add a layout; `period`
+    (rows, cols samples, multiples of CHUNK) makes the world repeat. Without them, heights are
+    the model's own, as `generate` makes them.
+    """
+
+    def __init__(self, model: Model, seed: int, capacity: int = 64, *, period=None, surface=None, params=None):
         require_spatial(model)
         self.model, self.seed, self.capacity = model, check_seed(seed), capacity
+        self.period = check_period(period)
         self._key = latents.world_key(self.seed)
-        self._fn = _chunk_fn(model)
+        self._fn = _chunk_fn(model, self.period, surface)
+        self._params = None if surface is None else jax.tree.map(jnp.asarray, params)
         self._chunks: OrderedDict[tuple[int, int], np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+        self.computed = 0  # chunks computed so far (for tests and benchmarks)
 
     def chunk(self, ci: int, cj: int) -> np.ndarray:
         """The chunk at lattice position (ci, cj): samples [ci*CHUNK, (ci+1)*CHUNK) x [cj*CHUNK, ...)."""
-        if (ci, cj) in self._chunks:
-            self._chunks.move_to_end((ci, cj))
-            return self._chunks[(ci, cj)]
-        out = np.asarray(self._fn(self._key, ci, cj))
-        self._chunks[(ci, cj)] = out
-        if len(self._chunks) > self.capacity:
-            self._chunks.popitem(last=False)
+        if self.period is not None:  # the same chunk, wherever the torus is entered
+            ci, cj = ci % (self.period[0] // CHUNK), cj % (self.period[1] // CHUNK)
+        with self._lock:
+            if (ci, cj) in self._chunks:
+                self._chunks.move_to_end((ci, cj))
+                return self._chunks[(ci, cj)]
+        out = np.asarray(self._fn(self._key, ci, cj, self._params))
+        out.setflags(write=False)
+        with self._lock:
+            self._chunks[(ci, cj)] = out
+            self.computed += 1
+            while len(self._chunks) > self.capacity:
+                self._chunks.popitem(last=False)
         return out
 
     def region(self, row0: int, col0: int, rows: int, cols: int) -> np.ndarray:

@@ -100,7 +100,7 @@ def bin_chunks(g: TerrainGrid, texture_png: bytes | None = None) -> Iterator:
     buf = np.empty((block, cols, stride), np.uint8)
     for r0 in range(0, rows, block):
         n = min(block, rows - r0)
-        fill_vertices(g, slice(r0, r0 + n), slice(0, cols), *_vertex_views(buf[:n]))
+        fill_vertices(g, slice(r0, r0 + n), slice(0, cols), *_vertex_views(buf[:n]), columns_done=r0 > 0)
         yield buf[:n]
     if g.skirt_m > 0:
         tail = np.empty((g.n_vertices - rows * cols, stride), np.uint8)

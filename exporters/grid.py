@@ -163,11 +163,17 @@ def _full_res(idx: np.ndarray, sel):
     return idx[sel]
 
 
-def fill_vertices(g: TerrainGrid, rsel, csel, pos, nrm, uv, rgba=None) -> None:
-    """Writes grid vertices rsel x csel (LOD-grid slices or index arrays) into n x m x k output views."""
+def fill_vertices(g: TerrainGrid, rsel, csel, pos, nrm, uv, rgba=None, *, columns_done: bool = False) -> None:
+    """Writes grid vertices rsel x csel (LOD-grid slices or index arrays) into n x m x k output views.
+
+    `columns_done`: x and u, which depend on the column only, are already in the views (a reused
+    buffer filled for the same `csel` before) and are not written again.
+    """
     rows, cols = _full_res(g.row_idx, rsel), _full_res(g.col_idx, csel)
     cell, s = g.cell_size_m * g.scale, np.float32(g.height_scale * g.scale)
-    pos[..., 0] = (g.col_idx[csel] * cell).astype(np.float32)
+    if not columns_done:
+        pos[..., 0] = (g.col_idx[csel] * cell).astype(np.float32)
+        uv[..., 0] = (g.col_idx[csel] / (g.height.shape[1] - 1)).astype(np.float32)
     np.multiply(_take(g.height, rows, cols), s, out=pos[..., 1])
     pos[..., 2] = (g.row_idx[rsel] * cell).astype(np.float32)[:, None]
     p, k = g.padded, np.float32(g.height_scale / (2.0 * g.cell_size_m))  # `scale` cancels in a normal
@@ -175,11 +181,14 @@ def fill_vertices(g: TerrainGrid, rsel, csel, pos, nrm, uv, rgba=None) -> None:
     gz = _take(p, rows, cols, 2, 1) - _take(p, rows, cols, 0, 1)
     gx *= k
     gz *= k
-    inv = np.float32(1.0) / np.sqrt(gx * gx + gz * gz + np.float32(1.0))
-    np.multiply(gx, -inv, out=nrm[..., 0])  # the normal of y(x, z) is (-dy/dx, 1, -dy/dz), normalised
-    nrm[..., 1] = inv
-    np.multiply(gz, -inv, out=nrm[..., 2])
-    uv[..., 0] = (g.col_idx[csel] / (g.height.shape[1] - 1)).astype(np.float32)
+    t = np.square(gx)  # in place from here: this runs on every vertex of every GLB
+    t += np.square(gz)
+    t += np.float32(1.0)
+    np.sqrt(t, out=t)
+    np.divide(np.float32(-1.0), t, out=t)  # -1 / |(-dy/dx, 1, -dy/dz)|
+    np.multiply(gx, t, out=nrm[..., 0])  # the normal of y(x, z) is (-dy/dx, 1, -dy/dz), normalised
+    np.negative(t, out=nrm[..., 1])
+    np.multiply(gz, t, out=nrm[..., 2])
     uv[..., 1] = (g.row_idx[rsel] / (g.height.shape[0] - 1)).astype(np.float32)[:, None]
     if rgba is not None:
         rgba[..., :3] = _take(g.rgb, rows, cols)

@@ -18,11 +18,16 @@ _OUTPUT_SUFFIXES = frozenset({".glb", ".gltf", ".bin", ".obj", ".mtl", ".png", "
 
 
 def output_stem(source, out=None) -> Path:
-    """The export's stem: `out` without a known output suffix, else the input's path without its suffix.
+    """The export's stem: `out` without a known output suffix (an existing folder: the input's name in
+    it), else the input's path without its suffix.
 
     >>> output_stem("maps/t.png").as_posix(), output_stem("maps/t.png", "out/t2.glb").as_posix()
     ('maps/t', 'out/t2')
+    >>> output_stem("maps/t.png", ".").as_posix()
+    't'
     """
+    if out is not None and Path(out).is_dir():
+        return Path(out) / Path(source).with_suffix("").name
     stem = Path(source).with_suffix("") if out is None else Path(out)
     return stem.with_suffix("") if stem.suffix.lower() in _OUTPUT_SUFFIXES else stem
 

@@ -134,3 +134,25 @@ def test_generate_also_writes_meshes_and_engine_files(tmp_path):
 def test_generate_refuses_unity_for_a_size_it_cannot_take(tmp_path, capsys):
     err = run_error(capsys, ["generate", "--size", "64", "--out", str(tmp_path / "t.png"), "--also", "unity"])
     assert "--also unity needs --size 2^n+1" in err and list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("fmt", ["tif", "exr", "r16", "npy"])
+def test_export_reads_every_float_and_16_bit_input(tmp_path, capsys, fmt):
+    from exporters import HEIGHTMAP_FORMATS, export_files, write_files
+
+    h = surface(17, 9)
+    write_files(export_files(h, tmp_path / "in", fmt, cell_size_m=12.5))
+    out = tmp_path / "out"
+    out.mkdir()
+    src = tmp_path / f"in{HEIGHTMAP_FORMATS[fmt].suffix}"
+    if fmt == "tif":
+        (tmp_path / "in.json").unlink()  # the GeoTIFF's own pixel-scale tag gives the cell size
+    assert main(["export", str(src), "--formats", "glb", "--out", str(out)]) == 0
+    assert capsys.readouterr().out.split() == [str(out / "in.glb")]
+    m = read_glb(out / "in.glb")
+    assert m["doc"]["accessors"][0]["max"][0] == 8 * 12.5
+    y = m["POSITION"][:, 1].reshape(h.shape)
+    if fmt == "r16":
+        assert np.abs(y - h).max() <= (h.max() - h.min()) / 65535 / 2 + 1e-4
+    else:
+        np.testing.assert_array_equal(y, h)

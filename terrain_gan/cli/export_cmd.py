@@ -34,7 +34,7 @@ def register(sub):
                        epilog=_EPILOG.format(formats=listing), formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("input", help="heightmap file (16-bit ones need their .json sidecar beside them)")
     p.add_argument("--formats", default="glb", help="comma-separated formats (default: glb); see below")
-    p.add_argument("--out", help="output path without suffix (default: beside the input, same name)")
+    p.add_argument("--out", help="output path without suffix, or an existing folder (default: beside the input)")
     p.add_argument("--cell-size", type=float, help="metres between samples (default: from the sidecar)")
     p.add_argument("--height-scale", type=float, default=1.0, help="vertical exaggeration (default 1)")
     p.add_argument("--scale", type=float, default=1.0,

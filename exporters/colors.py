@@ -94,3 +94,18 @@ def tile_color_map(padded: np.ndarray, cell_size_m: float, kind: str, height_ran
     ((2, 3, 3), [86, 125, 60], [101, 98, 95])
     """
     return color_map(padded, cell_size_m, kind, height_range)[1:-1, 1:-1]
+
+
+def cell_colors(rgb_HxWx3: np.ndarray) -> np.ndarray:
+    """Per-cell colours, (H-1) x (W-1): the rounded mean of each cell's four corner samples.
+
+    A baked texture of one pixel per cell spans UV 0..1 exactly as the mesh does (pixel j covers
+    cell j), and a 2^n + 1 heightmap gives a 2^n texture, the size GPUs mipmap and compress best.
+    Adjacent tiles' textures then meet at the border without repeating a column.
+
+    >>> cell_colors(np.array([[[0, 0, 0], [4, 8, 255]], [[0, 0, 1], [4, 8, 255]]], np.uint8)).tolist()
+    [[[2, 4, 128]]]
+    """
+    c = np.asarray(rgb_HxWx3, np.uint16)
+    total = c[:-1, :-1] + c[1:, :-1] + c[:-1, 1:] + c[1:, 1:]
+    return ((total + 2) >> 2).astype(np.uint8)

@@ -132,14 +132,14 @@ class ExportJob:
 
     @functools.cached_property
     def texture_png(self) -> bytes | None:
-        """The baked texture (one pixel per sample, north up) as PNG bytes, or None without --texture."""
+        """The baked texture (one pixel per cell: 1025 samples give 1024 pixels, north up) as PNG bytes."""
         if self.options.texture is None:
             return None
-        from exporters.colors import tile_color_map
+        from exporters.colors import cell_colors, tile_color_map
         from exporters.png import png_bytes
 
         rgb = tile_color_map(self.padded, self.cell_size_m, self.options.texture, self.height_range)
-        return png_bytes(rgb, level=1)  # zlib level 1: faster than 6 and, on colour maps, no larger
+        return png_bytes(cell_colors(rgb), level=1)  # zlib level 1: faster than 6 and, on colour maps, no larger
 
 
 def export_job(height_HxW, stem, *, cell_size_m, height_range=None, padded=None, tile=None, grid=None,

@@ -24,7 +24,8 @@ class ExportOptions:
       lod: meshes keep every `lod`-th sample plus the last, so borders match neighbours at the same LOD.
       skirt_m: depth in metres of a vertical skirt hung from mesh borders (0 = none).
       colors: mesh vertex colours: None, "height", "slope" or "relief".
-      texture: baked texture for meshes (PNG, embedded in GLB / .gltf, beside an OBJ): None or a colour kind.
+      texture: baked texture for meshes (PNG, one pixel per cell, embedded in GLB / .gltf, beside an OBJ):
+        None or a colour kind.
       resample: Unity only: resample a non-2^n+1 map to the next 2^n+1 size instead of refusing it.
 
     >>> ExportOptions(lod=2, colors="slope").lod

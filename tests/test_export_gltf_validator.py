@@ -61,7 +61,7 @@ def test_every_variant_has_no_errors_and_no_warnings(tmp_path):
     by_name = {p.name: r for p, r in zip(paths, reports)}
     info = by_name["uint32.glb"]["info"]
     assert info["totalVertexCount"] == 257 * 257 and info["totalTriangleCount"] == 2 * 256 * 256
-    assert by_name["texture.glb"]["info"]["resources"][-1]["image"]["width"] == 33
+    assert by_name["texture.glb"]["info"]["resources"][-1]["image"]["width"] == 32  # one pixel per cell
 
 
 def test_validator_reports_a_broken_file(tmp_path):

@@ -111,7 +111,7 @@ def test_textured_obj_has_mtl_and_png(tmp_path):
     assert m["other"][0] == ["mtllib", "t.mtl"] and ["usemtl", "terrain"] in m["other"]
     assert "map_Kd t_texture.png" in (tmp_path / "t.mtl").read_text()
     img = iio.imread(tmp_path / "t_texture.png")
-    assert img.shape == (9, 14, 3) and img.dtype == np.uint8
+    assert img.shape == (8, 13, 3) and img.dtype == np.uint8  # one pixel per cell
 
 
 @pytest.mark.parametrize("fmt", ["glb", "gltf"])

@@ -91,11 +91,13 @@ def test_textures_and_16_bit_codes_equal_the_whole_maps(world):
     np.testing.assert_array_equal(whole_codes, quantize_u16(big, lo, hi))
     whole_tex = read_glb(out / "whole.glb")["image"]
     whole_rgb = iio.imread(whole_tex)
+    assert whole_rgb.shape == (big.shape[0] - 1, big.shape[1] - 1, 3)  # one pixel per cell
     for (x, z) in tiles:
         rows, cols = slice(32 * z, 32 * z + N), slice(32 * x, 32 * x + N)
         codes = np.fromfile(out / f"tile_{x}_{z}.r16", "<u2").reshape(N, N)
         np.testing.assert_array_equal(codes, whole_codes[rows, cols])
-        np.testing.assert_array_equal(iio.imread(read_glb(out / f"tile_{x}_{z}.glb")["image"]), whole_rgb[rows, cols])
+        cells = slice(32 * z, 32 * z + 32), slice(32 * x, 32 * x + 32)
+        np.testing.assert_array_equal(iio.imread(read_glb(out / f"tile_{x}_{z}.glb")["image"]), whole_rgb[cells])
         side = json.loads((out / f"tile_{x}_{z}.json").read_text())
         assert (side["min_height_m"], side["max_height_m"]) == (lo, hi)
         assert side["tile"] == [x, z] and side["grid"] == [NX, NZ]

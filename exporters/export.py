@@ -67,7 +67,10 @@ def check_formats(formats) -> tuple[str, ...]:
     >>> check_formats("godot,glb")
     ('godot', 'glb', 'exr', 'r16')
     """
-    names = [f.strip() for f in formats.split(",")] if isinstance(formats, str) else list(formats)
+    try:
+        names = [f.strip() for f in formats.split(",")] if isinstance(formats, str) else list(formats)
+    except TypeError:
+        names = []
     names = [n for n in names if n]
     if not names:
         raise TerrainGanError(f"no export formats given; choose from {', '.join(FORMAT_NAMES)}")

@@ -53,12 +53,13 @@ def _block_task(spec: WorldSpec, job, tiles: list[tuple[int, int]]) -> list[tupl
     return [encode_tile(world, job, x, z) for x, z in tiles]
 
 
-def blocks(todo: list[tuple[int, int]], side: int = BLOCK) -> list[list[tuple[int, int]]]:
-    """Tiles grouped into side x side blocks of the grid, each in row-major order.
+def blocks(todo: list[tuple[int, int]], side: int | None = None) -> list[list[tuple[int, int]]]:
+    """Tiles grouped into side x side blocks of the grid (default BLOCK), each in row-major order.
 
     >>> blocks([(0, 0), (1, 0), (5, 0), (0, 1)], side=4)
     [[(0, 0), (1, 0), (0, 1)], [(5, 0)]]
     """
+    side = side or BLOCK
     groups: dict[tuple[int, int], list] = {}
     for x, z in todo:
         groups.setdefault((z // side, x // side), []).append((x, z))
@@ -78,9 +79,10 @@ def run_tiles(p, finished: Callable[[dict, dict], None], *, scheduler: str | Non
         cluster = None
         try:
             if scheduler is None:
+                # No dashboard, and the scheduler's HTTP routes on a free port (8787 may be taken).
                 cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                       dashboard_address=None)
-            client = Client(scheduler or cluster, timeout="30s")
+                                       dashboard_address=None, scheduler_kwargs={"dashboard_address": ":0"})
+            client = Client(scheduler or cluster, timeout="10s")
         except (OSError, TimeoutError) as e:
             if cluster is not None:
                 cluster.close()

@@ -30,7 +30,6 @@ from terrain_gan import latents
 from terrain_gan.errors import TerrainGanError
 
 MAX_MAP_SIDE = 2048
-N_CTRL = 7  # relief controls per chunk axis: enough for spacings >= 171 samples (CHUNK 256)
 MAX_CTRL, MAX_EVAL = 1024, 1024  # height-range bounds: controls and evaluation points per axis, at most
 MIN_RELIEF_SCALE = 256
 # The model's normalised output g is taken to lie in this range when no exact range is asked for;
@@ -221,42 +220,53 @@ class Surface:
     def _relief_noise(self, rows_N, cols_M, key):
         """The smooth random field n (about unit standard deviation) on rows_N x cols_M."""
         (sr, pr), (sc, pc) = self.spacing
-        u, v = rows_N.astype(jnp.float32) / sr, cols_M.astype(jnp.float32) / sc
-        u0, v0 = jnp.floor(u[0]).astype(jnp.int32) - 1, jnp.floor(v[0]).astype(jnp.int32) - 1
-        ctrl = latents.relief_controls(key, u0, v0, N_CTRL, N_CTRL, period=None if pr is None else (pr, pc))
-        iu, wu = _taps(u, u0)
-        iv, wv = _taps(v, v0)
-        return 2.0 * _interp(ctrl, iu, wu, iv, wv)  # x2: B-spline smoothing leaves std ~0.48
+        wu, cu = _axis_weights(rows_N.astype(jnp.float32) / sr, _window(rows_N.shape[0], sr))
+        wv, cv = _axis_weights(cols_M.astype(jnp.float32) / sc, _window(cols_M.shape[0], sc))
+        ctrl = latents.relief_controls(key, cu, cv, wu.shape[1], wv.shape[1], period=None if pr is None else (pr, pc))
+        return 2.0 * _sandwich(wu, ctrl, wv)  # x2: B-spline smoothing leaves std ~0.48
 
 
 def map_values(values_HxW, extent, rows_N, cols_M, period):
-    """A `CoarseMap`'s values at world samples rows_N x cols_M (cubic B-spline on pixel centres)."""
+    """A `CoarseMap`'s values at world samples rows_N x cols_M (cubic B-spline on pixel centres).
+
+    Outside the map its edge pixels continue (periodic worlds: the map wraps around).
+    """
     h, w = values_HxW.shape
-    u = (rows_N.astype(jnp.float32) + 0.5) * (h / extent[0]) - 0.5
-    v = (cols_M.astype(jnp.float32) + 0.5) * (w / extent[1]) - 0.5
-    iu, wu = _taps(u, 0)
-    iv, wv = _taps(v, 0)
+    wu, cu = _axis_weights((rows_N.astype(jnp.float32) + 0.5) * (h / extent[0]) - 0.5,
+                           _window(rows_N.shape[0], extent[0] / h))
+    wv, cv = _axis_weights((cols_M.astype(jnp.float32) + 0.5) * (w / extent[1]) - 0.5,
+                           _window(cols_M.shape[0], extent[1] / w))
+    iu, iv = cu + jnp.arange(wu.shape[1]), cv + jnp.arange(wv.shape[1])
     if period is None:
         iu, iv = jnp.clip(iu, 0, h - 1), jnp.clip(iv, 0, w - 1)
     else:
         iu, iv = jnp.mod(iu, h), jnp.mod(iv, w)
-    return _interp(values_HxW, iu, wu, iv, wv)
+    return _sandwich(wu, values_HxW[iu][:, iv], wv)
 
 
-def _taps(u_N, origin):
-    """Indices (relative to `origin`) and weights of the 4 cubic B-spline taps at positions u_N: (N, 4) each."""
+def _window(n: int, spacing: float) -> int:
+    """Controls a run of n consecutive samples can touch, `spacing` samples apart (static)."""
+    return math.ceil((n - 1) / spacing) + 5
+
+
+def _axis_weights(u_N, k: int):
+    """Cubic B-spline weights of positions u_N (increasing) on k consecutive controls: ((N, k), first control).
+
+    Control c sits at u = c; the window starts one control before floor(u_N[0]).
+    """
     base = jnp.floor(u_N)
-    t = u_N - base
-    t2, t3 = t * t, t * t * t
-    w = jnp.stack([(1 - t) ** 3, 3 * t3 - 6 * t2 + 4, -3 * t3 + 3 * t2 + 3 * t + 1, t3], axis=-1) / 6
-    idx = base.astype(jnp.int32)[:, None] - 1 + jnp.arange(4, dtype=jnp.int32)[None, :] - origin
-    return idx, w
+    t = (u_N - base)[:, None]
+    w4 = jnp.concatenate([(1 - t) ** 3, 3 * t**3 - 6 * t**2 + 4, -3 * t**3 + 3 * t**2 + 3 * t + 1, t**3], axis=1) / 6
+    first = base[0].astype(jnp.int32) - 1
+    rel = base.astype(jnp.int32)[:, None] - 1 - first + jnp.arange(4, dtype=jnp.int32)[None, :]  # (N, 4) in [0, k)
+    onehot = rel[:, :, None] == jnp.arange(k, dtype=jnp.int32)[None, None, :]
+    return jnp.sum(jnp.where(onehot, w4[:, :, None], 0.0), axis=1), first
 
 
-def _interp(grid_HxW, iu_Nx4, wu_Nx4, iv_Mx4, wv_Mx4):
-    """sum_ab wu[n,a] wv[m,b] grid[iu[n,a], iv[m,b]]: separable, gathering only the taps."""
-    taps = grid_HxW[iu_Nx4[:, :, None, None], iv_Mx4[None, None, :, :]]  # (N, 4, M, 4)
-    return jnp.einsum("na,namb,mb->nm", wu_Nx4, taps, wv_Mx4)
+def _sandwich(wu_NxK, grid_KxL, wv_MxL):
+    """wu @ grid @ wv.T at full float32 precision: the separable B-spline on a window of controls."""
+    hi = jax.lax.Precision.HIGHEST
+    return jnp.matmul(jnp.matmul(wu_NxK, grid_KxL, precision=hi), wv_MxL.T, precision=hi)
 
 
 def relief_noise_bounds(key, rows: tuple[int, int], cols: tuple[int, int], layout: Layout, period) -> tuple[float, float]:

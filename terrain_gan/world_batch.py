@@ -109,7 +109,10 @@ def plan(seed: int, model="default", *, tiles: tuple[int, int], tile_size: int, 
       height_range: "auto", "exact" or (lo, hi) metres (see the module docstring).
       options: `exporters.ExportOptions` for meshes and engine files.
 
-    >>> p = plan(7, tiles=(2, 2), tile_size=33, out="/tmp/doc_world")  # doctest: +SKIP
+    >>> import tempfile
+    >>> p = plan(7, tiles=(2, 2), tile_size=33, out=f"{tempfile.mkdtemp()}/w", formats="npy", xs=range(1, 2))
+    >>> p.todo, p.job.height_range[0] < p.job.height_range[1]
+    ([(1, 0), (1, 1)], True)
     """
     import exporters
 

@@ -18,9 +18,7 @@ anchored to world sample (0, 0) and cover `extent` samples; outside it their edg
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import math
-from pathlib import Path
 
 import jax
 import jax.numpy as jnp
@@ -28,79 +26,13 @@ import numpy as np
 
 from terrain_gan import latents
 from terrain_gan.errors import TerrainGanError
+from terrain_gan.world_maps import CoarseMap, load_map
 
-MAX_MAP_SIDE = 2048
 MAX_CTRL, MAX_EVAL = 1024, 1024  # height-range bounds: controls and evaluation points per axis, at most
 MIN_RELIEF_SCALE = 256
 # The model's normalised output g is taken to lie in this range when no exact range is asked for;
 # the shipped training data spans about -1.1 .. +9.0 standard deviations.
 GAN_ENVELOPE = (-2.0, 10.0)
-
-
-@dataclasses.dataclass(frozen=True, eq=False)
-class CoarseMap:
-    """A small 2-D map of values stretched over world samples [0, extent[0]) x [0, extent[1])."""
-
-    values: np.ndarray
-    extent: tuple[int, int]
-    source: str = "array"
-
-    @property
-    def sha256(self) -> str:
-        return hashlib.sha256(np.ascontiguousarray(self.values, np.float32).tobytes()).hexdigest()
-
-    def as_json(self) -> dict:
-        """Identity of the map (by content, not by file name)."""
-        return dict(shape=list(self.values.shape), extent=list(self.extent), sha256=self.sha256,
-                    min=float(self.values.min()), max=float(self.values.max()))
-
-
-def load_map(source, *, extent: tuple[int, int], what: str = "guide map", png_range=(0.0, 1.0)) -> CoarseMap:
-    """A `CoarseMap` from an array, a .npy file, a grey or RGB PNG (codes scaled onto `png_range`) or a DEM.
-
-    >>> m = load_map(np.array([[0.0, 1.0], [2.0, 3.0]]), extent=(512, 512))
-    >>> m.values.dtype.name, m.extent
-    ('float32', (512, 512))
-    """
-    name = str(source) if isinstance(source, (str, Path)) else "array"
-    values = _read_values(source, what, png_range) if isinstance(source, (str, Path)) else source
-    try:
-        values = np.asarray(values, np.float32)
-    except (TypeError, ValueError):
-        raise TerrainGanError(f"{what} {name}: not a numeric array") from None
-    if values.ndim != 2 or min(values.shape) < 2 or max(values.shape) > MAX_MAP_SIDE:
-        raise TerrainGanError(f"{what} {name}: needs a 2-D map of 2..{MAX_MAP_SIDE} pixels a side, "
-                              f"got shape {values.shape}")
-    if not np.isfinite(values).all():
-        raise TerrainGanError(f"{what} {name}: holds NaN or infinite values (voids); fill them first")
-    ext = tuple(int(e) for e in extent)
-    if len(ext) != 2 or min(ext) < 1:
-        raise TerrainGanError(f"{what} {name}: extent must be (rows, cols) samples, got {extent!r}")
-    return CoarseMap(values, ext, name)
-
-
-def _read_values(path, what: str, png_range) -> np.ndarray:
-    """The values of a map file: PNG codes scaled onto `png_range`, metres for .npy and DEM files."""
-    path = Path(path)
-    if not path.is_file():
-        raise TerrainGanError(f"{what} {path}: file not found")
-    try:
-        if path.suffix.lower() == ".png":
-            import imageio.v3 as iio
-
-            img = iio.imread(path)
-            top = 65535.0 if img.dtype == np.uint16 else 255.0
-            grey = img[..., :3].mean(axis=-1) if img.ndim == 3 else img
-            return png_range[0] + grey.astype(np.float64) / top * (png_range[1] - png_range[0])
-        if path.suffix.lower() == ".npy":
-            return np.load(path, allow_pickle=False)
-        from terrain_gan import dem
-
-        return dem.read_dem(path).height
-    except TerrainGanError:
-        raise
-    except Exception as e:  # any decoder's failure on a bad file is the user's input problem
-        raise TerrainGanError(f"{what} {path}: unreadable ({type(e).__name__}: {e})") from None
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -290,15 +222,15 @@ def relief_noise_bounds(key, rows: tuple[int, int], cols: tuple[int, int], layou
     step = max(1, math.ceil(max(rows[1] - rows[0], cols[1] - cols[0]) / MAX_EVAL), int(min(sr, sc)) // 16)
     ys = np.unique(np.append(np.arange(rows[0], rows[1], step), rows[1] - 1))
     xs = np.unique(np.append(np.arange(cols[0], cols[1], step), cols[1] - 1))
-    n = 2.0 * _np_bspline(ctrl, ys / sr - i0, xs / sc - j0, pr is not None)
+    n = 2.0 * np_bspline(ctrl, ys / sr - i0, xs / sc - j0, pr is not None)
     slope_u = np.abs(np.diff(ctrl, axis=0, append=ctrl[:1] if pr is not None else ctrl[-1:])).max()
     slope_v = np.abs(np.diff(ctrl, axis=1, append=ctrl[:, :1] if pc is not None else ctrl[:, -1:])).max()
     margin = 2.0 * (slope_u * step / (2 * sr) + slope_v * step / (2 * sc))
     return float(n.min() - margin), float(n.max() + margin)
 
 
-def _np_bspline(ctrl, u_N, v_M, wrap: bool) -> np.ndarray:
-    """Host-side cubic B-spline of `ctrl` at positions u_N x v_M (in control units)."""
+def np_bspline(ctrl, u_N, v_M, wrap: bool) -> np.ndarray:
+    """Host-side (float64) cubic B-spline of `ctrl` at positions u_N x v_M (in control units)."""
     def taps(u, n):
         base = np.floor(u)
         t = (u - base)[:, None]

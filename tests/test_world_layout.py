@@ -9,7 +9,7 @@ import pytest
 from terrain_gan import latents, pretrained
 from terrain_gan.errors import TerrainGanError
 from terrain_gan.world import World
-from terrain_gan.world_layout import Layout, _np_bspline, load_map, make_layout, relief_noise_bounds
+from terrain_gan.world_layout import Layout, np_bspline, load_map, make_layout, relief_noise_bounds
 
 # train_loop.run(quiet=True) leaves /dev/null open (reported); see test_world.py.
 pytestmark = pytest.mark.filterwarnings(
@@ -32,7 +32,7 @@ def _relief_noise(seed: int, scale: int, rows, cols) -> np.ndarray:
     """n on world samples rows x cols, evaluated on the host from the same lattice controls."""
     i0, j0 = int(np.floor(rows[0] / scale)) - 2, int(np.floor(cols[0] / scale)) - 2
     ctrl = np.asarray(latents.relief_controls(latents.world_key(seed), i0, j0, 8, 8), np.float64)
-    return 2.0 * _np_bspline(ctrl, rows / scale - i0, cols / scale - j0, False)
+    return 2.0 * np_bspline(ctrl, rows / scale - i0, cols / scale - j0, False)
 
 
 def test_relief_field_scales_heights_above_sea_level(model, plain):
@@ -49,7 +49,7 @@ def test_guide_sets_large_scale_elevation_and_gan_adds_detail(model, plain):
     h = World(7, model, layout=layout).region(R0, C0, N, N)
     # The guide's B-spline on pixel centres, edge values continued outside the map.
     u, v = (np.arange(R0, R0 + N) + 0.5) * 2 / 512 - 0.5, (np.arange(C0, C0 + N) + 0.5) * 2 / 512 - 0.5
-    e = _np_bspline(guide.astype(np.float64), u, v, False)
+    e = np_bspline(guide.astype(np.float64), u, v, False)
     np.testing.assert_allclose(h, e + 0.5 * (plain - model.height_mean_m), rtol=2e-5, atol=2e-2)
 
 

@@ -46,11 +46,15 @@ def worker_world(spec: WorldSpec) -> World:
 
 def _block_task(spec: WorldSpec, job, tiles: list[tuple[int, int]]) -> list[tuple[dict, dict]]:
     """Encodes a block of tiles on a worker: [(files, record)] in row-major order."""
-    from terrain_gan.world_batch import encode_tile
+    from terrain_gan.world_batch import encode_tile, release_memory
 
     world = worker_world(spec)
     world.reserve(job.size, len({x for x, _ in tiles}))
-    return [encode_tile(world, job, x, z) for x, z in tiles]
+    out = []
+    for x, z in tiles:
+        out.append(encode_tile(world, job, x, z))
+        release_memory()
+    return out
 
 
 def blocks(todo: list[tuple[int, int]], side: int | None = None) -> list[list[tuple[int, int]]]:

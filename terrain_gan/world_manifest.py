@@ -21,7 +21,7 @@ from terrain_gan.errors import TerrainGanError
 
 FORMAT = "terrain_gan/world-v1"
 MANIFEST, OVERVIEW, RECORDS = "manifest.json", "overview.png", ".tiles"
-OVERVIEW_PX = 1024  # the overview's longer side, at most
+OVERVIEW_PX = 512  # the overview's longer side, at most (its shading peaks at ~100 bytes a pixel)
 _OURS = ("tile_", MANIFEST, OVERVIEW, RECORDS, "world.tscn", "unity_terrain.json")
 
 

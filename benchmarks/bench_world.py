@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import statistics
 import subprocess
 import sys
@@ -56,7 +57,8 @@ def world_on_dask(seed: int, model: str, nx: int, size: int, out: Path, workers:
     spec = p.world.spec()
     with dask.config.set({"distributed.worker.multiprocessing-method": "spawn"}):
         with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                          scheduler_kwargs={"dashboard_address": ":0"}) as cluster, Client(cluster) as client:
+                          scheduler_kwargs={"dashboard_address": ":0"}, silence_logs=logging.ERROR) as cluster, \
+                Client(cluster) as client:
             client.run(lambda: world_dask.worker_world(spec).region(-2560, -2560, 1, 1).shape)
             s = world_batch.run(p, engine="dask", scheduler=cluster.scheduler_address, quiet=True)
     return dict(seconds=s["seconds"], msamples=s["msamples_per_s"])

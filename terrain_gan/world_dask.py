@@ -10,6 +10,7 @@ Local clusters start their workers with `spawn`: forking a process that has load
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 
 import numpy as np
@@ -85,7 +86,8 @@ def run_tiles(p, finished: Callable[[dict, dict], None], *, scheduler: str | Non
             if scheduler is None:
                 # No dashboard, and the scheduler's HTTP routes on a free port (8787 may be taken).
                 cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                       dashboard_address=None, scheduler_kwargs={"dashboard_address": ":0"})
+                                       dashboard_address=None, scheduler_kwargs={"dashboard_address": ":0"},
+                                       silence_logs=logging.ERROR)
             client = Client(scheduler or cluster, timeout="10s")
         except (OSError, TimeoutError) as e:
             if cluster is not None:

@@ -7,6 +7,7 @@ config must equal the expected one, or a TerrainGanError names the file and the 
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -77,8 +78,8 @@ def _open(path):
     path = Path(path)
     if not path.is_file():
         raise TerrainGanError(f"{path}: checkpoint or weights file not found")
-    try:
-        return np.load(path, allow_pickle=False)
+    try:  # read into memory first: numpy leaves the file open when the archive is corrupt
+        return np.load(io.BytesIO(path.read_bytes()), allow_pickle=False)
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as e:
         raise TerrainGanError(f"{path}: not a terrain_gan checkpoint (unreadable: {e})") from None
 

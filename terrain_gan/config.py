@@ -28,8 +28,9 @@ class ModelConfig:
     noise: bool = True  # per-sample noise injected at every stage (StyleGAN-style)
     # dcgan generator
     z_dim: int = 100
-    # discriminator widths, full resolution first; each stage halves the resolution
-    d_widths: tuple[int, ...] = (32, 64, 128, 256)
+    # discriminator widths: a full-resolution stem, then one stride-2 conv per further width
+    # (patch logits after the third, at stride 8); the spatial model needs 5 widths
+    d_widths: tuple[int, ...] = (32, 64, 128, 256, 256)
     d_spectral_norm: bool = False
     d_batchnorm: bool = False  # the article's DCGAN uses BatchNorm in D as well
 
@@ -44,16 +45,16 @@ class DataConfig:
 @dataclasses.dataclass(frozen=True)
 class TrainConfig:
     seed: int = 0
-    steps: int = 3000
+    steps: int = 4000
     batch_size: int = 16
     loss: str = "ns"  # "ns" non-saturating logistic, "hinge", or "bce" (sigmoid + cross-entropy)
-    lr_g: float = 1e-3
-    lr_d: float = 1e-3
+    lr_g: float = 5e-4
+    lr_d: float = 5e-4
     beta1: float = 0.0
     beta2: float = 0.99
-    r1_gamma: float = 0.05  # R1 gradient penalty weight on real data (0 = off)
+    r1_gamma: float = 0.1  # R1 gradient penalty weight on real data (0 = off)
     r1_every: int = 4  # lazy regularisation (StyleGAN2): apply R1 every k steps, scaled by k
-    ema_decay: float = 0.995  # EMA of generator weights (0 = off)
+    ema_decay: float = 0.998  # EMA of generator weights (0 = off)
     log_every: int = 25
     sample_every: int = 250
     checkpoint_every: int = 250
@@ -110,6 +111,8 @@ def validate(cfg: Config, where: str) -> Config:
         (cfg.data.window >= 16 and cfg.data.window % cfg.model.latent_stride == 0,
          f"data.window must be a multiple of model.latent_stride ({cfg.model.latent_stride})"),
         (len(cfg.model.g_widths) == 5, "model.g_widths needs 5 widths (strides 16, 8, 4, 2, 1)"),
+        (cfg.model.kind != "spatial" or len(cfg.model.d_widths) == 5,
+         "model.d_widths needs 5 widths (a stem, then strides 2, 4, 8, 16)"),
         (cfg.model.latent_stride == 16, "model.latent_stride must be 16 (four x2 upsamplings)"),
         (cfg.train.steps >= 1 and cfg.train.batch_size >= 1, "train.steps and train.batch_size must be >= 1"),
         (cfg.model.kind != "dcgan" or cfg.data.window == 64, "the dcgan model makes 64x64 windows: data.window = 64"),

@@ -1,4 +1,9 @@
-"""GAN objectives on discriminator logits, and the R1 gradient penalty."""
+"""GAN objectives on discriminator logits, and the R1 gradient penalty.
+
+A discriminator returns one array of logits (B,) or a tuple of them (global (B,), patches (B, P));
+each part's loss is averaged over its own elements and the parts are summed, so a window's global
+verdict weighs as much as all its patch verdicts together.
+"""
 
 from __future__ import annotations
 
@@ -6,25 +11,43 @@ import jax
 import jax.numpy as jnp
 
 
-def d_loss(kind: str, real_logits_B, fake_logits_B):
+def _parts(logits):
+    return logits if isinstance(logits, tuple) else (logits,)
+
+
+def d_loss(kind: str, real_logits, fake_logits):
     """Discriminator loss. "ns" and "bce" are the same sigmoid cross-entropy (the article's BCE)."""
-    if kind == "hinge":
-        return jax.nn.relu(1 - real_logits_B).mean() + jax.nn.relu(1 + fake_logits_B).mean()
-    return jax.nn.softplus(-real_logits_B).mean() + jax.nn.softplus(fake_logits_B).mean()
+    total = 0.0
+    for real, fake in zip(_parts(real_logits), _parts(fake_logits)):
+        if kind == "hinge":
+            total += jax.nn.relu(1 - real).mean() + jax.nn.relu(1 + fake).mean()
+        else:
+            total += jax.nn.softplus(-real).mean() + jax.nn.softplus(fake).mean()
+    return total
 
 
-def g_loss(kind: str, fake_logits_B):
+def g_loss(kind: str, fake_logits):
     """Generator loss: non-saturating -log D(G(z)) (as in DCGAN practice), or hinge's -D(G(z))."""
+    parts = _parts(fake_logits)
     if kind == "hinge":
-        return -fake_logits_B.mean()
-    return jax.nn.softplus(-fake_logits_B).mean()
+        return sum(-f.mean() for f in parts)
+    return sum(jax.nn.softplus(-f).mean() for f in parts)
+
+
+def global_logit(logits):
+    """The whole-window logits (B,) of a discriminator's output."""
+    return _parts(logits)[0]
 
 
 def r1_penalty(D, real_BxHxW):
     """Mean squared norm of dD/dx on real data (Mescheder et al. 2018), before the gamma/2 weight.
 
     x is what D's layers see (`D.features`: heights and scaled slopes), so the penalty does not grow
-    with the fixed gain that makes fine slopes visible to D.
+    with the fixed gain that makes fine slopes visible to D. D's output is each part's mean logit
+    per window, summed over parts, matching how `d_loss` weighs them.
     """
-    grad = jax.grad(lambda f: D.classify(f).sum())(D.features(real_BxHxW))
+    def score(f):
+        return sum(p.reshape(p.shape[0], -1).mean(axis=1).sum() for p in _parts(D.classify(f)))
+
+    grad = jax.grad(score)(D.features(real_BxHxW))
     return jnp.sum(grad * grad, axis=(1, 2, 3)).mean()

@@ -169,11 +169,8 @@ def _available_memory() -> int:
 
 def sample_windows(model: Model, n: int, size: int = 64, *, seed: int = 0, batch: int = 64) -> np.ndarray:
     """`n` independent size x size windows in metres (for evaluation), from random world positions."""
-    G = model.generator
-    cells = math.ceil(size / 16)
     out = []
     for start in range(0, n, batch):
         key = jax.random.fold_in(jax.random.key(seed), start)
-        x = model_lib.sample(G, key, batch=min(batch, n - start), n_cells=cells)
-        out.append(np.asarray(x)[:, :size, :size])
+        out.append(np.asarray(model_lib.sample(model.generator, key, batch=min(batch, n - start), size=size)))
     return np.concatenate(out) * np.float32(model.height_std_m) + np.float32(model.height_mean_m)

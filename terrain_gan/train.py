@@ -34,29 +34,34 @@ class GAN(nnx.Module):
         self.opt_d = nnx.Optimizer(self.D, optax.adam(t.lr_d, b1=t.beta1, b2=t.beta2), wrt=nnx.Param)
 
 
-@functools.partial(nnx.jit, static_argnames=("tcfg", "n_cells", "apply_r1"))
-def train_step(gan: GAN, real_BxHxW, key, *, tcfg: config_lib.TrainConfig, n_cells: int, apply_r1: bool):
-    """One discriminator step then one generator step (the article's alternation); returns metrics."""
+@functools.partial(nnx.jit, static_argnames=("tcfg", "apply_r1"))
+def train_step(gan: GAN, real_BxHxW, key, step, *, tcfg: config_lib.TrainConfig, apply_r1: bool):
+    """One discriminator step then one generator step (the article's alternation); returns metrics.
+
+    The EMA generator's decay ramps up as (1 + step) / (10 + step) until it reaches `tcfg.ema_decay`,
+    so the average does not drag the random initialisation through a short run.
+    """
     k_d, k_g = jax.random.split(key)
-    batch = real_BxHxW.shape[0]
-    fake = jax.lax.stop_gradient(gan.G(*gan.G.sample_inputs(k_d, batch, n_cells)))
+    batch, size = real_BxHxW.shape[:2]
+    fake = jax.lax.stop_gradient(gan.G.windows(k_d, batch, size))
 
     def d_objective(D):
         real_logits, fake_logits = D(real_BxHxW), D(fake)
         loss = losses.d_loss(tcfg.loss, real_logits, fake_logits)
         r1 = losses.r1_penalty(D, real_BxHxW) if apply_r1 else jnp.zeros(())
         total = loss + (0.5 * tcfg.r1_gamma * tcfg.r1_every) * r1
-        return total, dict(d_loss=loss, r1=r1, real_logit=real_logits.mean(), fake_logit=fake_logits.mean())
+        return total, dict(d_loss=loss, r1=r1, real_logit=losses.global_logit(real_logits).mean(),
+                           fake_logit=losses.global_logit(fake_logits).mean())
 
     (_, metrics), d_grads = nnx.value_and_grad(d_objective, has_aux=True)(gan.D)
     gan.opt_d.update(gan.D, d_grads)
 
     def g_objective(G, D):  # D is an argument so that its BatchNorm statistics may update
-        return losses.g_loss(tcfg.loss, D(G(*G.sample_inputs(k_g, batch, n_cells))))
+        return losses.g_loss(tcfg.loss, D(G.windows(k_g, batch, size)))
 
     g_value, g_grads = nnx.value_and_grad(g_objective, argnums=0)(gan.G, gan.D)
     gan.opt_g.update(gan.G, g_grads)
-    decay = tcfg.ema_decay
+    decay = jnp.minimum(tcfg.ema_decay, (1.0 + step) / (10.0 + step))
     ema = jax.tree.map(lambda e, p: decay * e + (1 - decay) * p, nnx.state(gan.G_ema), nnx.state(gan.G))
     nnx.update(gan.G_ema, ema)
     return dict(metrics, g_loss=g_value)
@@ -70,10 +75,6 @@ class Run:
     data: object  # terrain_gan.dataset.Dataset
     gan: GAN
     step: int
-
-    @property
-    def n_cells(self) -> int:
-        return self.cfg.data.window // self.cfg.model.latent_stride
 
     def real_batch(self, step: int):
         """The step's real windows, normalised: a function of (seed, step) only."""

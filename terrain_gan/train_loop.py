@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import time
 from pathlib import Path
@@ -26,14 +27,14 @@ def run(cfg: config_lib.Config, workdir: str | Path, *, data=None, quiet: bool =
     state = setup(cfg, workdir, data)
     t = cfg.train
     bar = Progress(t.steps, "steps", start=state.step, every=t.log_every,
-                   stream=open("/dev/null", "w") if quiet else None)
+                   stream=io.StringIO() if quiet else None)
     pending, t0 = None, time.perf_counter()
     elapsed0 = _elapsed_so_far(workdir)
     while state.step < t.steps:
         step = state.step
         apply_r1 = t.r1_gamma > 0 and step % t.r1_every == 0
-        metrics = train_step(state.gan, state.real_batch(step), state.key(step), tcfg=t,
-                             n_cells=state.n_cells, apply_r1=apply_r1)
+        metrics = train_step(state.gan, state.real_batch(step), state.key(step), np.float32(step), tcfg=t,
+                             apply_r1=apply_r1)
         if pending is not None:  # read back one step late: no host sync on the step just queued
             _log(workdir, bar, *pending, elapsed0 + time.perf_counter() - t0)
         pending = (step, metrics)
@@ -75,7 +76,7 @@ def _samples(workdir: Path, state: Run) -> None:
     """A hillshade grid of 16 EMA-generator windows from a fixed key, so grids are comparable."""
     gen = state.gan.G_ema
     gen.eval()
-    x = np.asarray(model_lib.sample(gen, jax.random.key(12345), batch=16, n_cells=state.n_cells))
+    x = np.asarray(model_lib.sample(gen, jax.random.key(12345), batch=16, size=state.cfg.data.window))
     gen.train()
     heights = state.data.denormalise(x)
     tiles = np.stack([shade.relief_rgb(h, state.cfg.cell_size_m) for h in heights])
@@ -83,7 +84,24 @@ def _samples(workdir: Path, state: Run) -> None:
 
     with fileio.atomic_path(workdir / f"samples_{state.step:06d}.png") as tmp:
         iio.imwrite(tmp, shade.grid(tiles, cols=4), extension=".png")
+    with open(workdir / "quality.jsonl", "a") as f:
+        f.write(json.dumps(dict(step=state.step, **_quality(state))) + "\n")
     _curves(workdir)
+
+
+def _quality(state: Run, n: int = 256) -> dict:
+    """Cheap quality figures of the EMA generator against fixed real windows (for the curve)."""
+    from terrain_gan import metrics
+
+    gen, cell = state.gan.G_ema, state.cfg.cell_size_m
+    gen.eval()
+    fake = state.data.denormalise(np.asarray(model_lib.sample(gen, jax.random.key(54321), batch=n,
+                                                              size=state.cfg.data.window)))
+    gen.train()
+    real = state.data.eval_windows(n, seed=0, window=state.cfg.data.window)
+    return dict(slope_w1_deg=metrics.wasserstein1(metrics.slope_angles(real, cell_size_m=cell),
+                                                  metrics.slope_angles(fake, cell_size_m=cell)),
+                relief_w1_m=metrics.wasserstein1(metrics.local_relief(real), metrics.local_relief(fake)))
 
 
 def _curves(workdir: Path) -> None:
@@ -100,12 +118,22 @@ def _curves(workdir: Path) -> None:
     import matplotlib.pyplot as plt
 
     steps = [r["step"] for r in rows]
-    fig, ax = plt.subplots(figsize=(7, 3.5), dpi=100)
+    fig, (ax, aq) = plt.subplots(1, 2, figsize=(11, 3.5), dpi=100)
     for name in ("d_loss", "g_loss", "r1"):
         ax.plot(steps, [r[name] for r in rows], label=name, lw=1)
     ax.set_xlabel("step")
+    ax.set_title("losses")
     ax.legend()
     ax.grid(alpha=0.3)
+    quality = workdir / "quality.jsonl"
+    q = [json.loads(line) for line in quality.read_text().splitlines() if line.strip()] if quality.exists() else []
+    for name, label in (("slope_w1_deg", "slope-angle W1 (deg)"), ("relief_w1_m", "local-relief W1 (m / 10)")):
+        scale = 0.1 if name == "relief_w1_m" else 1.0
+        aq.plot([r["step"] for r in q], [scale * r[name] for r in q], marker="o", ms=3, label=label)
+    aq.set_xlabel("step")
+    aq.set_title("quality vs real windows (lower is better)")
+    aq.legend()
+    aq.grid(alpha=0.3)
     fig.tight_layout()
     with fileio.atomic_path(workdir / "curves.png") as tmp:
         fig.savefig(tmp, format="png")

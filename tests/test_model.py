@@ -8,7 +8,7 @@ from flax import nnx
 
 from terrain_gan import config, model
 
-SMALL = config.ModelConfig(g_widths=(16, 16, 8, 8, 8), d_widths=(8, 8, 16, 16))
+SMALL = config.ModelConfig(g_widths=(16, 16, 8, 8, 8), d_widths=(8, 8, 16, 16, 16))
 
 
 @pytest.fixture(scope="module")
@@ -72,6 +72,19 @@ def test_dcgan_shapes_and_discriminators():
     Gd = model.make_generator(dcfg, rngs=nnx.Rngs(0))
     out = Gd(*Gd.sample_inputs(jax.random.key(0), 2))
     assert out.shape == (2, 64, 64)
-    for cfg in (dcfg, SMALL):
-        D = model.make_discriminator(cfg, 64, 10.0, rngs=nnx.Rngs(0))
-        assert D(out).shape == (2,)
+    assert model.make_discriminator(dcfg, 64, 10.0, rngs=nnx.Rngs(0))(out).shape == (2,)
+    whole, patches = model.make_discriminator(SMALL, 64, 10.0, rngs=nnx.Rngs(0))(out)
+    assert whole.shape == (2,) and patches.shape == (2, 8 * 8)  # one logit per stride-8 patch
+
+
+def test_training_windows_are_cut_at_every_phase_of_the_lattice(G):
+    """`windows` crops each window at its own random offset (0..15 on each axis) from a larger region."""
+    key = jax.random.key(5)
+    k_inputs, k_offset = jax.random.split(key)
+    offsets = np.asarray(jax.random.randint(k_offset, (64, 2), 0, G.STRIDE))
+    assert len(set(offsets[:, 0])) >= 12 and len(set(offsets[:, 1])) >= 12
+    full = np.asarray(G(*G.sample_inputs(k_inputs, 64, 5)))
+    got = np.asarray(G.windows(key, 64, 64))
+    for b in (0, 17, 63):
+        oy, ox = offsets[b]
+        np.testing.assert_array_equal(got[b], full[b, oy:oy + 64, ox:ox + 64])

@@ -1,0 +1,97 @@
+"""The real training loop on tiny data: end to end, resumable, deterministic, refusing foreign checkpoints."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import numpy as np
+import pytest
+
+from terrain_gan import checkpoint, config, pretrained, train_loop
+from terrain_gan.cli import main
+from terrain_gan.errors import TerrainGanError
+from conftest import REPO
+
+
+@pytest.fixture(scope="module")
+def smoke_cfg():
+    return config.load(f"{REPO}/configs/smoke.toml")
+
+
+def _weights(path):
+    with np.load(path, allow_pickle=False) as z:
+        return {k: z[k] for k in z.files if k != "__meta__"}
+
+
+def test_smoke_run_writes_every_artifact(smoke_weights):
+    workdir = smoke_weights.parent
+    rows = [json.loads(line) for line in (workdir / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in rows] == [0, 2]
+    assert all(np.isfinite(r[k]) for r in rows for k in ("d_loss", "g_loss", "r1", "seconds"))
+    quality = [json.loads(line) for line in (workdir / "quality.jsonl").read_text().splitlines()]
+    assert [q["step"] for q in quality] == [2, 4] and all(q["slope_w1_deg"] >= 0 for q in quality)
+    for name in ("samples_000002.png", "samples_000004.png", "curves.png", "ckpt_000004.npz", "config.json"):
+        assert (workdir / name).stat().st_size > 0, name
+    model = pretrained.load_model(smoke_weights)
+    assert model.cell_size_m == 90.0 and model.meta["step"] == 4 and model.config.name == "smoke"
+    assert not list(workdir.glob(".*.part*"))  # no temporary files left behind
+
+
+def test_resumed_run_equals_uninterrupted_run(tmp_path, smoke_cfg, smoke_weights):
+    """Stop at step 2, rerun to 4: the weights equal the uninterrupted run's bit for bit."""
+    short = dataclasses.replace(smoke_cfg, train=dataclasses.replace(smoke_cfg.train, steps=2))
+    train_loop.run(short, tmp_path, quiet=True)
+    first = _weights(tmp_path / "weights.npz")
+    train_loop.run(smoke_cfg, tmp_path, quiet=True)
+    resumed, straight = _weights(tmp_path / "weights.npz"), _weights(smoke_weights)
+    assert resumed.keys() == straight.keys()
+    for name in straight:
+        np.testing.assert_array_equal(resumed[name], straight[name], err_msg=name)
+    assert any(not np.array_equal(first[n], straight[n]) for n in straight)  # steps 3-4 did change it
+
+
+def test_workdir_of_another_config_is_refused(tmp_path, smoke_cfg, smoke_weights):
+    other = dataclasses.replace(smoke_cfg, train=dataclasses.replace(smoke_cfg.train, lr_g=0.5))
+    with pytest.raises(TerrainGanError, match="holds a run of another config"):
+        train_loop.run(other, smoke_weights.parent, quiet=True)
+
+
+def test_truncated_and_foreign_checkpoints_are_refused(tmp_path, smoke_weights):
+    ckpt = smoke_weights.parent / "ckpt_000004.npz"
+    data = ckpt.read_bytes()
+    bad = tmp_path / "ckpt_000004.npz"
+    bad.write_bytes(data[: len(data) // 2])
+    with pytest.raises(TerrainGanError, match="not a terrain_gan checkpoint"):
+        checkpoint.read_meta(bad)
+    bad.write_bytes(b"\x93NUMPY random bytes named like a checkpoint")
+    with pytest.raises(TerrainGanError, match="not a terrain_gan checkpoint"):
+        checkpoint.read_meta(bad)
+    with pytest.raises(TerrainGanError, match="training checkpoint, not a weights file"):
+        pretrained.load_model(ckpt)
+
+
+def test_weights_of_another_shape_are_refused(tmp_path, smoke_weights):
+    """A weights file whose arrays do not fit its own config (tampered metadata) names the array."""
+    with np.load(smoke_weights, allow_pickle=False) as z:
+        arrays = {k: z[k] for k in z.files}
+    meta = json.loads(bytes(arrays["__meta__"]).decode())
+    meta["config"]["model"]["g_widths"] = [32, 16, 8, 8, 8]
+    arrays["__meta__"] = np.frombuffer(json.dumps(meta).encode(), np.uint8)
+    path = tmp_path / "weights.npz"
+    np.savez(path, **arrays)
+    with pytest.raises(TerrainGanError, match=r"head/0/bias/value is float32\[16\], expected float32\[32\]"):
+        pretrained.load_model(path)
+
+
+def test_cli_train_bad_inputs_exit_2(tmp_path, capsys):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[train]\nsteps = 'x'\n")
+    for argv in (["train", "--config", str(bad), "--workdir", str(tmp_path / "w")],
+                 ["train", "--config", str(tmp_path / "missing.toml"), "--workdir", str(tmp_path / "w")],
+                 ["train", "--config", f"{REPO}/configs/smoke.toml", "--workdir", str(tmp_path / "w"),
+                  "--steps", "0"]):
+        assert main(argv) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith("terrain-gan: error:"), err
+    assert not (tmp_path / "w" / "weights.npz").exists()

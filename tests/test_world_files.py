@@ -223,3 +223,9 @@ def test_python_api_plan_and_run(weights, tmp_path):
     assert summary["made"] == 2 and summary["skipped"] == 0
     assert np.load(tmp_path / "api" / "tile_1_0.npy").tobytes() == World(
         3, weights, layout=Layout(relief_variation=0.0)).tile(1, 0, S).tobytes()
+
+
+def test_progress_shows_tiles_per_second_and_eta(weights, tmp_path, capsys):
+    assert _world(weights, tmp_path / "p", "--x", "0:2", "--z", "0:1") == 0
+    err = capsys.readouterr().err
+    assert "2/2 tiles" in err and "tiles/s" in err and "ETA" in err and "Msamples_s" in err

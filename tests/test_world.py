@@ -15,10 +15,6 @@ from terrain_gan.world import World, check_grid, check_tile_size
 from terrain_gan.world_layout import Layout
 from terrain_gan.world_metrics import seam_stats
 
-# train_loop.run(quiet=True) leaves /dev/null open (reported); its ResourceWarning surfaces in whichever
-# test first builds the session's smoke weights. Only that leak is let through.
-pytestmark = pytest.mark.filterwarnings(
-    "ignore:Exception ignored in. <_io.(FileIO|TextIOWrapper) name='/dev/null':pytest.PytestUnraisableExceptionWarning")
 
 S = 65  # tile size in unit tests: 4 latent cells a step, chunks shared by several tiles
 

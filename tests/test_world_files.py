@@ -12,9 +12,6 @@ from terrain_gan.cli import main
 from terrain_gan.world import World
 from terrain_gan.world_layout import Layout
 
-# train_loop.run(quiet=True) leaves /dev/null open (reported); see test_world.py.
-pytestmark = pytest.mark.filterwarnings(
-    "ignore:Exception ignored in. <_io.(FileIO|TextIOWrapper) name='/dev/null':pytest.PytestUnraisableExceptionWarning")
 
 S = 33
 

@@ -11,9 +11,6 @@ from terrain_gan.errors import TerrainGanError
 from terrain_gan.world import World
 from terrain_gan.world_layout import Layout, np_bspline, load_map, make_layout, relief_noise_bounds
 
-# train_loop.run(quiet=True) leaves /dev/null open (reported); see test_world.py.
-pytestmark = pytest.mark.filterwarnings(
-    "ignore:Exception ignored in. <_io.(FileIO|TextIOWrapper) name='/dev/null':pytest.PytestUnraisableExceptionWarning")
 
 R0, C0, N = 200, -300, 160  # a region crossing chunk borders in both axes
 

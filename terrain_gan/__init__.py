@@ -1,16 +1,18 @@
 """terrain_gan: terrain in metres from a GAN trained on real DEMs.
 
 Public surface (imported lazily, so `import terrain_gan` stays light):
-  generate, load_model, read_dem, Config, TerrainGanError.
+  generate, load_model, World, Layout, read_dem, load_config, TerrainGanError.
 """
 
 from terrain_gan.errors import TerrainGanError
 
-__all__ = ["TerrainGanError", "generate", "load_model", "read_dem", "load_config"]
+__all__ = ["Layout", "TerrainGanError", "World", "generate", "load_config", "load_model", "read_dem"]
 
 _LAZY = {
-    "generate": ("terrain_gan.generate", "generate"),
-    "load_model": ("terrain_gan.checkpoint", "load_model"),
+    "generate": ("terrain_gan.generation", "generate"),
+    "load_model": ("terrain_gan.pretrained", "load_model"),
+    "World": ("terrain_gan.world", "World"),
+    "Layout": ("terrain_gan.world_layout", "Layout"),
     "read_dem": ("terrain_gan.dem", "read_dem"),
     "load_config": ("terrain_gan.config", "load"),
 }

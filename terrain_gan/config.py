@@ -52,9 +52,10 @@ class TrainConfig:
     lr_d: float = 5e-4
     beta1: float = 0.0
     beta2: float = 0.99
+    lr_decay_from: float = 0.5  # fraction of train.steps after which both rates fall linearly to 0 (1 = constant)
     r1_gamma: float = 0.1  # R1 gradient penalty weight on real data (0 = off)
     r1_every: int = 4  # lazy regularisation (StyleGAN2): apply R1 every k steps, scaled by k
-    ema_decay: float = 0.998  # EMA of generator weights (0 = off)
+    ema_decay: float = 0.999  # EMA of generator weights (0 = off)
     log_every: int = 25
     sample_every: int = 250
     checkpoint_every: int = 250
@@ -115,6 +116,7 @@ def validate(cfg: Config, where: str) -> Config:
          "model.d_widths needs 5 widths (a stem, then strides 2, 4, 8, 16)"),
         (cfg.model.latent_stride == 16, "model.latent_stride must be 16 (four x2 upsamplings)"),
         (cfg.train.steps >= 1 and cfg.train.batch_size >= 1, "train.steps and train.batch_size must be >= 1"),
+        (0.0 <= cfg.train.lr_decay_from <= 1.0, "train.lr_decay_from must be between 0 and 1"),
         (cfg.model.kind != "dcgan" or cfg.data.window == 64, "the dcgan model makes 64x64 windows: data.window = 64"),
         (cfg.model.kind != "dcgan" or cfg.train.r1_gamma == 0,
          "the dcgan discriminator uses BatchNorm, which R1 cannot differentiate: train.r1_gamma = 0"),

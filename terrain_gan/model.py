@@ -27,18 +27,30 @@ def _up2(x_BxHxWxC):
     return jnp.repeat(jnp.repeat(x_BxHxWxC, 2, axis=1), 2, axis=2)
 
 
+def _blur121(x_BxHxWxC):
+    """Separable [1, 2, 1] / 4 filter, VALID (trims one pixel per side).
+
+    After `_up2` it makes bilinear x2 upsampling (weights 3/4, 1/4), which keeps the latent
+    lattice from showing as blocks and axis-aligned steps in the terrain.
+    """
+    x = (x_BxHxWxC[:, :-2] + 2 * x_BxHxWxC[:, 1:-1] + x_BxHxWxC[:, 2:]) * 0.25
+    return (x[:, :, :-2] + 2 * x[:, :, 1:-1] + x[:, :, 2:]) * 0.25
+
+
 class SpatialGenerator(nnx.Module):
     """Latent field (stride 16) -> heightmap; VALID convs trim exactly MARGIN_CELLS cells per side.
 
+    Each x2 stage is bilinear upsampling (`_up2`, `_blur121`), a 3x3 conv and per-sample noise.
     The last 1x1 conv gives three maps per sample, composed as base + relief x detail (`compose`).
 
-    Trim per side: two 3x3 convs at stride 16 (32 samples), one at each of strides 8, 4, 2, 1
-    (15 samples), and a second at stride 1 (1 sample): 48 samples = 3 latent cells.
+    Trim per side, in samples: two 3x3 convs at stride 16 (32); a blur and a conv at each of strides
+    8, 4, 2, 1 (30); two more 3x3 convs at stride 1 (2): 64 samples = 4 latent cells. The noise
+    image starts 3 cells into the field, at the first sample of the stride-8 map, and spans n + 2 cells.
     """
 
     STRIDE = 16
-    MARGIN_CELLS = 3
-    _NOISE_ORIGIN = (MARGIN_CELLS - 1) * STRIDE  # noise covers cells [m-1, m+n+1): the samples it touches
+    MARGIN_CELLS = 4
+    NOISE_CELL = MARGIN_CELLS - 1  # first latent cell of the field that the noise image covers
 
     def __init__(self, cfg: ModelConfig, *, rngs: nnx.Rngs):
         self.cfg = cfg
@@ -47,16 +59,21 @@ class SpatialGenerator(nnx.Module):
         self.head = nnx.List([conv(cfg.z_channels + cfg.coarse_channels, w[0]), conv(w[0], w[0])])
         self.ups = nnx.List([conv(w[k - 1], w[k]) for k in range(1, 5)])
         self.noise_gain = nnx.List([nnx.Param(jnp.zeros((w[k],))) for k in range(1, 5)])
-        self.tail = conv(w[4], w[4])
+        self.tail = nnx.List([conv(w[4], w[4]), conv(w[4], w[4])])
         self.to_height = nnx.Conv(w[4], 3, (1, 1), rngs=rngs)  # detail, log relief, base
 
-    def region_inputs(self, key, i0, j0, n_cells: int):
-        """Latents for output cells [i0, i0+n) x [j0, j0+n): (field (n+2m)^2 x C, noise)."""
+    def region_inputs(self, key, i0, j0, n_cells: int, period=None):
+        """Latents for output cells [i0, i0+n) x [j0, j0+n): (field (n+2m)^2 x C, noise).
+
+        `period` (rows, cols) in latent cells wraps the lattice, for worlds that repeat.
+        """
         m, c = self.MARGIN_CELLS, self.cfg
         size = n_cells + 2 * m
-        fine = latents.fine_field(key, i0 - m, j0 - m, size, size, c.z_channels)
-        coarse = latents.coarse_field(key, i0 - m, j0 - m, size, size, c.coarse_channels, c.coarse_factor)
-        noise = latents.noise_field(key, i0 - m + 1, j0 - m + 1, n_cells + 2, n_cells + 2, self.STRIDE)
+        fine = latents.fine_field(key, i0 - m, j0 - m, size, size, c.z_channels, period=period)
+        coarse = latents.coarse_field(key, i0 - m, j0 - m, size, size, c.coarse_channels, c.coarse_factor,
+                                      period=period)
+        k = self.NOISE_CELL - m
+        noise = latents.noise_field(key, i0 + k, j0 + k, n_cells + 2, n_cells + 2, self.STRIDE, period=period)
         return jnp.concatenate([fine, coarse], axis=-1), noise
 
     def sample_inputs(self, key, batch: int, n_cells: int):
@@ -86,11 +103,13 @@ class SpatialGenerator(nnx.Module):
             x = _lrelu(conv(x))
         origin, stride = 2 * self.STRIDE, self.STRIDE  # first sample's offset from the field origin
         for conv, gain in zip(self.ups, self.noise_gain):
-            x = conv(_up2(x))
+            x = conv(_blur121(_up2(x)))
             stride //= 2
-            origin += stride
+            origin += 2 * stride  # the blur and the conv each trim one pixel
             x = _lrelu(x + gain[...].reshape(1, 1, 1, -1) * self._noise_for(noise_BxPxP, origin, stride, x.shape[1]))
-        x = self.to_height(_lrelu(self.tail(x)))
+        for conv in self.tail:
+            x = _lrelu(conv(x))
+        x = self.to_height(x)
         return self.compose(x[..., 0], x[..., 1], x[..., 2])
 
     LOG_RELIEF_0 = -2.7  # initial relief scale, e^-2.7 = 0.07 dataset stds (about 60 m, a typical window)
@@ -108,7 +127,7 @@ class SpatialGenerator(nnx.Module):
 
     def _noise_for(self, noise_BxPxP, origin: int, stride: int, size: int):
         """The noise sample at each pixel of a map at `stride` whose first pixel is at `origin`."""
-        start = origin - self._NOISE_ORIGIN
+        start = origin - self.NOISE_CELL * self.STRIDE
         return noise_BxPxP[:, start:start + size * stride:stride, start:start + size * stride:stride, None]
 
 

@@ -58,21 +58,6 @@ def check_period(period) -> tuple[int, int] | None:
     return rows, cols
 
 
-def region_inputs(G, key, i0, j0, n_cells: int, period_cells=None):
-    """`G.region_inputs`, with latent lattice coordinates wrapped modulo `period_cells` when given."""
-    if period_cells is None:
-        return G.region_inputs(key, i0, j0, n_cells)
-    # Mirrors SpatialGenerator.region_inputs (tests check the two agree bit for bit without a wrap).
-    m, c = G.MARGIN_CELLS, G.cfg
-    size = n_cells + 2 * m
-    fine = latents.fine_field(key, i0 - m, j0 - m, size, size, c.z_channels, period=period_cells)
-    coarse = latents.coarse_field(key, i0 - m, j0 - m, size, size, c.coarse_channels, c.coarse_factor,
-                                  period=period_cells)
-    noise = latents.noise_field(key, i0 - m + 1, j0 - m + 1, n_cells + 2, n_cells + 2, G.STRIDE,
-                                period=period_cells)
-    return jnp.concatenate([fine, coarse], axis=-1), noise
-
-
 @functools.lru_cache(maxsize=8)
 def _chunk_fn(model: Model, period=None, surface=None):
     """A jitted (key, chunk row, chunk col, params) -> float32 CHUNK x CHUNK metres for `model`."""
@@ -85,7 +70,7 @@ def _chunk_fn(model: Model, period=None, surface=None):
     @jax.jit
     def chunk(state, key, ci, cj, params):
         G = nnx.merge(graphdef, state)
-        field, noise = region_inputs(G, key, ci * cells, cj * cells, cells, period_cells)
+        field, noise = G.region_inputs(key, ci * cells, cj * cells, cells, period_cells)
         g = G(field[None], noise[None])[0]
         if surface is None:
             return g * std + mean

@@ -30,8 +30,22 @@ class GAN(nnx.Module):
         self.G = model_lib.make_generator(cfg.model, rngs=rngs)
         self.D = model_lib.make_discriminator(cfg.model, cfg.data.window, slope_gain, rngs=rngs)
         self.G_ema = nnx.clone(self.G)
-        self.opt_g = nnx.Optimizer(self.G, optax.adam(t.lr_g, b1=t.beta1, b2=t.beta2), wrt=nnx.Param)
-        self.opt_d = nnx.Optimizer(self.D, optax.adam(t.lr_d, b1=t.beta1, b2=t.beta2), wrt=nnx.Param)
+        adam = lambda lr: optax.adam(learning_rate_schedule(lr, t), b1=t.beta1, b2=t.beta2)  # noqa: E731
+        self.opt_g = nnx.Optimizer(self.G, adam(t.lr_g), wrt=nnx.Param)
+        self.opt_d = nnx.Optimizer(self.D, adam(t.lr_d), wrt=nnx.Param)
+
+
+def learning_rate_schedule(peak: float, t: config_lib.TrainConfig):
+    """Constant `peak`, then (from `t.lr_decay_from` of the run) a linear fall to 0 at `t.steps`.
+
+    A short GAN run oscillates between modes at a constant rate; letting the rate fall settles
+    the generator (the EMA then averages a converging, not an orbiting, trajectory).
+    """
+    start = int(round(t.lr_decay_from * t.steps))
+    if start >= t.steps:
+        return peak
+    return optax.join_schedules([optax.constant_schedule(peak),
+                                 optax.linear_schedule(peak, 0.0, t.steps - start)], [start])
 
 
 @functools.partial(nnx.jit, static_argnames=("tcfg", "apply_r1"))
@@ -94,8 +108,12 @@ def _meta(run: Run) -> dict:
 
 
 def run_identity(cfg_dict: dict) -> dict:
-    """A config as it must match to resume a run: all but train.steps, which may be extended."""
-    return dict(cfg_dict, train={k: v for k, v in cfg_dict["train"].items() if k != "steps"})
+    """A config as it must match to resume a run: all but train.steps, which may be extended
+    (unless the learning rates decay, whose schedule depends on it)."""
+    train = cfg_dict["train"]
+    if train.get("lr_decay_from", 1.0) < 1.0:
+        return cfg_dict
+    return dict(cfg_dict, train={k: v for k, v in train.items() if k != "steps"})
 
 
 def _slope_gain(data) -> float:

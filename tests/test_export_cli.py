@@ -9,7 +9,7 @@ import json
 import numpy as np
 import pytest
 
-from terrain_gan import generate
+from terrain_gan import generation as generate
 from terrain_gan.cli import main
 from test_export_support import read_glb, read_obj, surface
 

@@ -10,7 +10,7 @@ import pytest
 
 from terrain_gan import latents, pretrained, synth
 from terrain_gan.errors import TerrainGanError
-from terrain_gan.generate import generate
+from terrain_gan.generation import generate
 from terrain_gan.world import World, check_grid, check_tile_size
 from terrain_gan.world_layout import Layout
 from terrain_gan.world_metrics import seam_stats
@@ -115,14 +115,14 @@ def test_periodic_chunk_program_wraps_its_latents(model):
     assert not np.array_equal(a, np.asarray(fn(key, 0, 1)))
 
 
-def test_periodic_region_inputs_mirror_the_generator_and_wrap(model):
+def test_periodic_region_inputs_wrap_and_agree_with_unwrapped_inside_the_period(model):
     G, key = model.generator, latents.world_key(9)
     direct = G.region_inputs(key, 1000, 2000, 4)  # fine and coarse lattice cells all inside [0, period)
-    mirrored = synth.region_inputs(G, key, 1000, 2000, 4, period_cells=(1 << 20, 1 << 20))
-    for a, b in zip(direct, mirrored):  # no wrap inside the period: the mirror is the generator's own
+    wrapped = G.region_inputs(key, 1000, 2000, 4, period=(1 << 20, 1 << 20))
+    for a, b in zip(direct, wrapped):  # no wrap inside the period: the same latents
         assert np.asarray(a).tobytes() == np.asarray(b).tobytes()
-    near = synth.region_inputs(G, key, -2, 0, 4, period_cells=(16, 16))
-    far = synth.region_inputs(G, key, 14, 16, 4, period_cells=(16, 16))
+    near = G.region_inputs(key, -2, 0, 4, period=(16, 16))
+    far = G.region_inputs(key, 14, 16, 4, period=(16, 16))
     for a, b in zip(near, far):
         assert np.asarray(a).tobytes() == np.asarray(b).tobytes()
 

@@ -18,23 +18,24 @@ def register(sub):
 
 
 def run(args):
-    from terrain_gan import generate
+    import numpy as np
+
+    from exporters import write_files
+    from terrain_gan import generation
 
     also = tuple(a for a in args.also.split(",") if a)
     out = Path(args.out)
     if not out.parent.is_dir():
         raise TerrainGanError(f"{out}: output folder {out.parent} does not exist")
-    # Check options with a dry encode of a tiny map first, so a bad option costs no generation time.
+    # Check the options on a tiny map first, so a bad option costs no generation time.
     dry = tuple(a for a in also if a != "unity")  # Unity's size rule is checked against --size below
-    generate.output_files(generate.Heightmap(__import__("numpy").zeros((2, 2), "float32"), 1.0, 0, "-"), out, dry)
+    generation.output_files(generation.Heightmap(np.zeros((2, 2), np.float32), 1.0, 0, "-"), out, dry)
     if "unity" in also:
         from exporters.unity import UNITY_RESOLUTIONS
 
         if args.size not in UNITY_RESOLUTIONS:
             raise TerrainGanError(f"--also unity needs --size 2^n+1 (33, 65, ..., 4097), got {args.size}; "
                                   "or export the PNG later with `terrain-gan export --formats unity --resample`")
-    hm = generate.generate(seed=args.seed, size=args.size, model=args.model)
-    from exporters import write_files
-
-    for path in write_files(generate.output_files(hm, out, also)):
+    hm = generation.generate(seed=args.seed, size=args.size, model=args.model)
+    for path in write_files(generation.output_files(hm, out, also)):
         print(path)

@@ -46,7 +46,7 @@ class DataConfig:
 class TrainConfig:
     seed: int = 0
     steps: int = 4000
-    batch_size: int = 16
+    batch_size: int = 8
     loss: str = "ns"  # "ns" non-saturating logistic, "hinge", or "bce" (sigmoid + cross-entropy)
     lr_g: float = 5e-4
     lr_d: float = 5e-4

@@ -22,6 +22,7 @@ import dataclasses
 import numpy as np
 
 from terrain_gan import c2st, fbm, metrics
+from terrain_gan.errors import TerrainGanError
 
 COLUMNS = ("set", "spectral slope", "slope W1 deg", "relief W1 m", "SWD x1e3", "pit fraction", "C2ST acc")
 
@@ -100,6 +101,11 @@ def evaluate(models=("default",), *, dataset="builtin", n: int = 2000, seed: int
     from terrain_gan import dataset as dataset_lib, pretrained
 
     data = dataset_lib.load_dataset(dataset)
+    loaded = [pretrained.load_model(name) for name in models]  # every bad path fails before any work
+    for name, model in zip(models, loaded):
+        if abs(model.cell_size_m - data.cell_size_m) > 1e-6:
+            raise TerrainGanError(f"{name}: model cell size {model.cell_size_m} m differs from the dataset's "
+                                  f"{data.cell_size_m} m")
     say = progress or (lambda _: None)
     real = data.eval_windows(n, seed=seed, window=64)
     ref = Reference(real, cell_size_m=data.cell_size_m, seed=seed)
@@ -117,14 +123,8 @@ def evaluate(models=("default",), *, dataset="builtin", n: int = 2000, seed: int
         spectrum = fbm.estimate_spectrum(real, cell_size_m=data.cell_size_m, seed=seed)
         rows.append(ref.compare("fBm (matched spectrum)", fbm.fbm_windows(
             n, 64, spectrum, seed=seed + 2, cell_size_m=data.cell_size_m), c2st_steps=c2st_steps))
-    for name in models:
+    for name, model in zip(models, loaded):
         say(str(name))
-        model = pretrained.load_model(name)
-        if abs(model.cell_size_m - data.cell_size_m) > 1e-6:
-            from terrain_gan.errors import TerrainGanError
-
-            raise TerrainGanError(f"{name}: model cell size {model.cell_size_m} m differs from the dataset's "
-                                  f"{data.cell_size_m} m")
         rows.append(ref.compare(model.config.name if str(name) in ("default", "dcgan_seed") else str(name),
                                 model_windows(model, n, seed=seed + 3), c2st_steps=c2st_steps))
     return rows

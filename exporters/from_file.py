@@ -64,6 +64,8 @@ def export_from_file(source, formats, *, out=None, cell_size_m=None, height_rang
     """
     names = check_formats(formats)  # a bad format name costs no reading
     source = Path(source)
+    if out is not None and Path(out).is_file() and Path(out).suffix.lower() not in _OUTPUT_SUFFIXES:
+        raise TerrainGanError(f"{out}: --out is an existing file; give a folder or an output path without suffix")
     height, meta = read_heightmap(source)
     if cell_size_m is None:
         cell_size_m = meta.get("cell_size_m")

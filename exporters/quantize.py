@@ -59,6 +59,8 @@ def height_range_of(h: np.ndarray, height_range=None, name: str = "heightmap") -
 
     >>> height_range_of(np.array([[0.5, 2.0]], np.float32))
     (0.5, 2.0)
+    >>> height_range_of(np.array([[0.1, 0.3]], np.float32), (0.1, 0.3))  # equal up to float32 rounding
+    (0.1, 0.3)
     """
     dmin, dmax = float(h.min()), float(h.max())
     if height_range is None:
@@ -69,7 +71,8 @@ def height_range_of(h: np.ndarray, height_range=None, name: str = "heightmap") -
         raise TerrainGanError(f"{name}: height_range must be (lo, hi) metres, got {height_range!r}") from None
     if not (np.isfinite(lo) and np.isfinite(hi)) or hi < lo:
         raise TerrainGanError(f"{name}: height_range must be finite with lo <= hi, got {height_range!r}")
-    if dmin < lo or dmax > hi:
+    # Heights are float32: a range that holds them once rounded to float32 holds them (the codes clip).
+    if dmin < min(lo, float(np.float32(lo))) or dmax > max(hi, float(np.float32(hi))):
         raise TerrainGanError(
             f"{name}: heights span [{dmin:g}, {dmax:g}] m, outside height_range [{lo:g}, {hi:g}] m")
     return lo, hi

@@ -22,6 +22,7 @@ from terrain_gan import fileio
 from terrain_gan.errors import TerrainGanError
 
 FORMAT = "terrain_gan/state-v1"
+_ZIP_MAGIC = b"PK\x03\x04"  # every .npz is a zip archive
 
 
 def _flat(state) -> tuple[dict[str, np.ndarray], object]:
@@ -78,8 +79,11 @@ def _open(path):
     path = Path(path)
     if not path.is_file():
         raise TerrainGanError(f"{path}: checkpoint or weights file not found")
-    try:  # read into memory first: numpy leaves the file open when the archive is corrupt
-        return np.load(io.BytesIO(path.read_bytes()), allow_pickle=False)
+    data = path.read_bytes()  # into memory first: numpy leaves the file open when the archive is corrupt
+    if not data.startswith(_ZIP_MAGIC):  # refuse anything but an .npz before numpy guesses (pickle, say)
+        raise TerrainGanError(f"{path}: not a terrain_gan checkpoint (not an .npz archive)")
+    try:
+        return np.load(io.BytesIO(data), allow_pickle=False)
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as e:
         raise TerrainGanError(f"{path}: not a terrain_gan checkpoint (unreadable: {e})") from None
 

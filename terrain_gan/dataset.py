@@ -14,6 +14,7 @@ must learn.
 from __future__ import annotations
 
 import dataclasses
+import io
 from pathlib import Path
 
 import numpy as np
@@ -73,7 +74,7 @@ class Dataset:
         if not path.is_file():
             raise TerrainGanError(f"{path}: dataset file not found")
         try:
-            with np.load(path, allow_pickle=False) as z:
+            with np.load(io.BytesIO(path.read_bytes()), allow_pickle=False) as z:  # a corrupt zip leaks the file
                 arrays = {k: z[k] for k in z.files}
         except Exception as e:  # zipfile/pickle/format errors: all mean "not our file"
             raise TerrainGanError(f"{path}: not a terrain_gan dataset ({type(e).__name__})") from None

@@ -114,7 +114,8 @@ def build(paths, out_path, *, cell_size_m: float = 90.0, window: int = 64, max_u
             names.append(_unique_name(rel, names))
             sources.append(rel)
     if not heights:
-        raise TerrainGanError(f"{out_path}: none of the {len(reports)} input files is a usable DEM")
+        why = next((f"; {Path(r.path).name}: {r.reason}" for r in reports if r.status == "skipped"), "")
+        raise TerrainGanError(f"{out_path}: none of the {len(reports)} input files is a usable DEM{why}")
     arrays, heights = _encode(heights, names, sources, cell_size_m, window, flat_relief_m)
     data = ds.Dataset(heights, names, sources, cell_size_m=cell_size_m, window=window, flat_relief_m=flat_relief_m)
     counts = iter(data.window_counts())  # after quantisation, so the table matches `dataset info`

@@ -8,6 +8,7 @@ result; a reader raises `TerrainGanError` for problems it can name precisely
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import logging
 import re
@@ -214,7 +215,8 @@ def read_numpy(path: Path):
     """.npy: a 2-D array, no cell size. .npz: `elevation`-like key or first 2-D array; optional cell keys."""
     if path.suffix.lower() == ".npy":
         return to_metres(np.load(path, allow_pickle=False)), None
-    with np.load(path, allow_pickle=False) as z:
+    # From memory: numpy leaves the file open when the archive is corrupt.
+    with np.load(io.BytesIO(path.read_bytes()), allow_pickle=False) as z:
         arrays = {k: z[k] for k in z.files}
     preferred = ("elevation", "height", "heights", "height_m", "dem", "z", "data")
     key = next((k for k in preferred if k in arrays and arrays[k].ndim == 2), None)

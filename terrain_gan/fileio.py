@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
+import socket
 import tempfile
 from pathlib import Path
 from typing import Iterator
@@ -27,7 +29,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     if path.is_dir():
         raise TerrainGanError(f"{path}: is a folder, expected a file path")
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part" + path.suffix, dir=folder)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}~{_OWNER}~", suffix=".part" + path.suffix, dir=folder)
     except OSError as e:
         raise TerrainGanError(f"{path}: cannot write here ({e.strerror})") from None
     os.close(fd)
@@ -39,6 +41,37 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+# Temporary names carry host and process, so a later run can tell a killed writer's leftovers from a live one's.
+_OWNER = f"{socket.gethostname().replace('~', '-')}~{os.getpid()}"
+_TEMP = re.compile(r"\..*~(?P<host>[^~]*)~(?P<pid>\d+)~[^~]*\.part[^~]*")
+
+
+def remove_stale_temps(folder: str | os.PathLike) -> list[Path]:
+    """Deletes temporaries left in `folder` by writers on this host that were killed; returns them.
+
+    A live writer's temporaries (this process's, or another job's sharing the folder) are kept.
+    """
+    stale = []
+    for p in Path(folder).glob(".*.part*"):
+        m = _TEMP.fullmatch(p.name)
+        if m and m["host"] == _OWNER.split("~")[0] and not _alive(int(m["pid"])):
+            p.unlink(missing_ok=True)
+            stale.append(p)
+    return stale
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's live process
+        return True
+    return True
 
 
 def _umask() -> int:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from terrain_gan import world_manifest as wm
+from terrain_gan import fileio, world_manifest as wm
 from terrain_gan.errors import TerrainGanError
 from terrain_gan.progress import Progress
 from terrain_gan.world import World, check_grid, check_tile_size
@@ -210,11 +210,14 @@ def run(p: WorldPlan, *, engine: str = "local", scheduler: str | None = None, wo
     import exporters
 
     job = p.job
+    _check_engine(engine, scheduler, workers)  # before the folder exists: a bad option writes nothing
     job.out.mkdir(exist_ok=True)
+    _write_manifest(p)  # first: a folder holding only our files and no manifest is never left behind
     (job.out / wm.RECORDS).mkdir(exist_ok=True)
+    for folder in (job.out, job.out / wm.RECORDS):  # what a killed run (kill -9) was writing
+        fileio.remove_stale_temps(folder)
     exporters.write_files(exporters.world_files(job.out, job.grid, job.size, p.world.cell_size_m,
                                                 job.height_range, job.formats, job.options))
-    _write_manifest(p)
     bar = Progress(len(p.todo), "tiles", stream=_Null() if quiet else None, every=max(1, len(p.todo) // 20))
     stats = dict(made=0, skipped=(len(p.xs) * len(p.zs)) - len(p.todo), clipped=0)
     t0 = last = time.perf_counter()
@@ -238,12 +241,10 @@ def run(p: WorldPlan, *, engine: str = "local", scheduler: str | None = None, wo
             from terrain_gan import world_dask
 
             world_dask.run_tiles(p, finished, scheduler=scheduler, workers=workers)
-        elif engine == "local":
+        else:
             p.world.reserve(job.size, len(p.xs))
             for x, z in p.todo:
                 finished(*encode_tile(p.world, job, x, z))
-        else:
-            raise TerrainGanError(f"unknown engine {engine!r}; choose local or dask")
     finally:
         bar.close()
         p.records.update(wm.read_records(job.out, job.world_digest))  # other jobs sharing the folder
@@ -253,6 +254,13 @@ def run(p: WorldPlan, *, engine: str = "local", scheduler: str | None = None, wo
     seconds = time.perf_counter() - t0
     return dict(stats, seconds=seconds, msamples_per_s=stats["made"] * job.size**2 / max(seconds, 1e-9) / 1e6,
                 height_range=job.height_range, out=str(job.out))
+
+
+def _check_engine(engine: str, scheduler: str | None, workers: int) -> None:
+    if engine not in ("local", "dask"):
+        raise TerrainGanError(f"unknown engine {engine!r}; choose local or dask")
+    if engine == "dask" and scheduler is None and not 1 <= workers <= 256:
+        raise TerrainGanError(f"--workers must be 1..256, got {workers}")
 
 
 def release_memory() -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +23,7 @@ from terrain_gan.errors import TerrainGanError
 FORMAT = "terrain_gan/world-v1"
 MANIFEST, OVERVIEW, RECORDS = "manifest.json", "overview.png", ".tiles"
 OVERVIEW_PX = 512  # the overview's longer side, at most (its shading peaks at ~100 bytes a pixel)
-_OURS = ("tile_", MANIFEST, OVERVIEW, RECORDS, "world.tscn", "unity_terrain.json")
+_TEMP = re.compile(rf"\.{re.escape(MANIFEST)}~.*\.part")  # a first run killed while writing the manifest
 
 
 def digest(identity: dict) -> str:
@@ -71,11 +72,11 @@ def _short(value) -> str:
 
 
 def check_no_strangers(out: Path) -> None:
-    """Without a manifest, refuses a folder holding files a world would overwrite."""
-    clash = sorted(p.name for p in out.iterdir() if p.name.startswith(_OURS))
+    """Without a manifest, refuses a folder that is not empty: a world writes only into its own folder."""
+    clash = sorted(p.name for p in out.iterdir() if not _TEMP.match(p.name))
     if clash:
-        raise TerrainGanError(f"{out}: holds {clash[0]} but no {MANIFEST}; a world would overwrite it, "
-                              "choose an empty --out")
+        raise TerrainGanError(f"{out}: holds {clash[0]} but no {MANIFEST}; a world writes only into a new "
+                              "or empty folder (or its own), choose another --out")
 
 
 def record_paths(out: Path, x: int, z: int) -> tuple[Path, Path]:

@@ -6,6 +6,7 @@ Every user-facing failure is a TerrainGanError, printed as one line with exit co
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 
 from terrain_gan.errors import TerrainGanError
@@ -32,10 +33,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _attach_negative_values(argv: list[str]) -> list[str]:
+    """`--tiles -1x2` -> `--tiles=-1x2`: argparse takes '-1x2' for an option and hides the real problem."""
+    out = []
+    for token in argv:
+        if out and re.match(r"-\.?\d", token) and out[-1].startswith("--") and "=" not in out[-1]:
+            out[-1] = f"{out[-1]}={token}"
+        else:
+            out.append(token)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     """Runs one command; returns the process exit code."""
+    argv = sys.argv[1:] if argv is None else list(argv)
     try:
-        args = build_parser().parse_args(argv)
+        args = build_parser().parse_args(_attach_negative_values(argv))
         args.func(args)
     except TerrainGanError as e:
         print(f"terrain-gan: error: {e}", file=sys.stderr)

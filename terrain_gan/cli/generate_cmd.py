@@ -27,6 +27,8 @@ def run(args):
     out = Path(args.out)
     if not out.parent.is_dir():
         raise TerrainGanError(f"{out}: output folder {out.parent} does not exist")
+    if out.is_dir():
+        raise TerrainGanError(f"{out}: is a folder, expected a .png file path")
     # Check the options on a tiny map first, so a bad option costs no generation time.
     dry = tuple(a for a in also if a != "unity")  # Unity's size rule is checked against --size below
     generation.output_files(generation.Heightmap(np.zeros((2, 2), np.float32), 1.0, 0, "-"), out, dry)

@@ -8,6 +8,7 @@ the cell size from the sidecar when there is one (a GeoTIFF also from its ModelP
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -116,7 +117,7 @@ def read_heightmap(path, fmt: str | None = None) -> tuple[np.ndarray, dict]:
     meta = read_sidecar(path, required=u16)
     try:
         if fmt == "npy":
-            h = np.load(path, allow_pickle=False)
+            h = np.load(io.BytesIO(path.read_bytes()), allow_pickle=False)  # a zip inside leaks no handle
         elif fmt == "tif":
             h, tags = _read_tif(path)
             meta = {**tags, **meta}

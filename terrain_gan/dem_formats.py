@@ -214,7 +214,7 @@ def _ascii_cell(head: dict[str, str], rows: int) -> tuple[float, float] | None:
 def read_numpy(path: Path):
     """.npy: a 2-D array, no cell size. .npz: `elevation`-like key or first 2-D array; optional cell keys."""
     if path.suffix.lower() == ".npy":
-        return to_metres(np.load(path, allow_pickle=False)), None
+        return to_metres(np.load(io.BytesIO(path.read_bytes()), allow_pickle=False)), None  # no leak on a zip
     # From memory: numpy leaves the file open when the archive is corrupt.
     with np.load(io.BytesIO(path.read_bytes()), allow_pickle=False) as z:
         arrays = {k: z[k] for k in z.files}

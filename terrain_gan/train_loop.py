@@ -56,6 +56,7 @@ def _claim(workdir: Path, cfg: config_lib.Config) -> None:
         workdir.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise TerrainGanError(f"{workdir}: cannot create workdir ({e.strerror})") from None
+    fileio.remove_stale_temps(workdir)  # a checkpoint half-written by a killed run
     marker = workdir / "config.json"
     if marker.exists():
         if run_identity(json.loads(marker.read_text())) != run_identity(config_lib.to_dict(cfg)):

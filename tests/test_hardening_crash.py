@@ -126,6 +126,7 @@ def test_training_killed_mid_checkpoint_resumes_with_the_same_losses(smoke_weigh
     last = checkpoint.latest(work)
     assert last.name == "ckpt_000002.npz" and checkpoint.read_meta(last)["step"] == 2
     train_loop.run(config.load(cfg_path), work, quiet=True)
+    assert not list(work.glob(".*.part*"))  # the killed writer's half checkpoint is cleaned up
     assert _losses(work / "metrics.jsonl") == _losses(straight / "metrics.jsonl")
     with np.load(work / "weights.npz") as a, np.load(smoke_weights) as b:
         assert a.files == b.files

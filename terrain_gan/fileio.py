@@ -29,7 +29,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     if path.is_dir():
         raise TerrainGanError(f"{path}: is a folder, expected a file path")
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}~{_OWNER}~", suffix=".part" + path.suffix, dir=folder)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}~{_HOST}~{os.getpid()}~", suffix=".part" + path.suffix, dir=folder)
     except OSError as e:
         raise TerrainGanError(f"{path}: cannot write here ({e.strerror})") from None
     os.close(fd)
@@ -44,7 +44,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
 
 
 # Temporary names carry host and process, so a later run can tell a killed writer's leftovers from a live one's.
-_OWNER = f"{socket.gethostname().replace('~', '-')}~{os.getpid()}"
+_HOST = socket.gethostname().replace("~", "-")
 _TEMP = re.compile(r"\..*~(?P<host>[^~]*)~(?P<pid>\d+)~[^~]*\.part[^~]*")
 
 
@@ -56,7 +56,7 @@ def remove_stale_temps(folder: str | os.PathLike) -> list[Path]:
     stale = []
     for p in Path(folder).glob(".*.part*"):
         m = _TEMP.fullmatch(p.name)
-        if m and m["host"] == _OWNER.split("~")[0] and not _alive(int(m["pid"])):
+        if m and m["host"] == _HOST and not _alive(int(m["pid"])):
             p.unlink(missing_ok=True)
             stale.append(p)
     return stale
@@ -70,7 +70,7 @@ def _alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     except PermissionError:  # someone else's live process
-        return True
+        pass
     return True
 
 

@@ -40,6 +40,9 @@ class DataConfig:
     dataset: str = "builtin"  # "builtin" (shipped with the package) or a path to a dataset .npz
     window: int = 64  # training window, samples
     flat_relief_m: float = 5.0  # windows whose relief (max-min) is below this are rejected
+    # how often each region is drawn: "windows" (in proportion to its usable windows, i.e. its area),
+    # "sqrt" (to their square root: a small mountain region is not drowned by a large plain)
+    region_weight: str = "windows"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -56,6 +59,7 @@ class TrainConfig:
     r1_gamma: float = 0.1  # R1 gradient penalty weight on real data (0 = off)
     r1_every: int = 4  # lazy regularisation (StyleGAN2): apply R1 every k steps, scaled by k
     ema_decay: float = 0.999  # EMA of generator weights (0 = off)
+    consistency: float = 20.0  # detail level: weight of |block means of the output - condition| (normalised)
     log_every: int = 25
     sample_every: int = 250
     checkpoint_every: int = 250
@@ -65,6 +69,9 @@ class TrainConfig:
 class Config:
     name: str = "default"
     cell_size_m: float = 90.0  # the model's cell size: heights and distances are in metres
+    # a cascade (model.kind = "cascade"): the config files of its levels, coarse first, relative to
+    # this file; each trains on its own, and the weights hold them all
+    levels: tuple[str, ...] = ()
     model: ModelConfig = ModelConfig()
     data: DataConfig = DataConfig()
     train: TrainConfig = TrainConfig()
@@ -105,14 +112,22 @@ def _override(obj, table: dict, where: str):
 
 def validate(cfg: Config, where: str) -> Config:
     """Checks values that types alone cannot; returns `cfg`."""
+    if cfg.model.kind == "cascade":
+        if len(cfg.levels) != 2:
+            raise TerrainGanError(f"{where}: a cascade names two level configs: levels = [coarse, detail]")
+        return cfg
     checks = [
-        (cfg.model.kind in ("spatial", "dcgan"), "model.kind must be 'spatial' or 'dcgan'"),
+        (cfg.model.kind in ("spatial", "dcgan", "detail"),
+         "model.kind must be 'spatial', 'dcgan', 'detail' or 'cascade'"),
+        (not cfg.levels, "levels are for a cascade (model.kind = 'cascade')"),
         (cfg.train.loss in ("ns", "hinge", "bce"), "train.loss must be 'ns', 'hinge' or 'bce'"),
+        (cfg.data.region_weight in ("windows", "sqrt"), "data.region_weight must be 'windows' or 'sqrt'"),
         (cfg.cell_size_m > 0, "cell_size_m must be positive"),
         (cfg.data.window >= 16 and cfg.data.window % cfg.model.latent_stride == 0,
          f"data.window must be a multiple of model.latent_stride ({cfg.model.latent_stride})"),
-        (len(cfg.model.g_widths) == 5, "model.g_widths needs 5 widths (strides 16, 8, 4, 2, 1)"),
-        (cfg.model.kind != "spatial" or len(cfg.model.d_widths) == 5,
+        (len(cfg.model.g_widths) == (3 if cfg.model.kind == "detail" else 5),
+         "model.g_widths needs 5 widths (strides 16, 8, 4, 2, 1), a detail model 3 (strides 4, 2, 1)"),
+        (cfg.model.kind == "dcgan" or len(cfg.model.d_widths) == 5,
          "model.d_widths needs 5 widths (a stem, then strides 2, 4, 8, 16)"),
         (cfg.model.latent_stride == 16, "model.latent_stride must be 16 (four x2 upsamplings)"),
         (cfg.train.steps >= 1 and cfg.train.batch_size >= 1, "train.steps and train.batch_size must be >= 1"),
@@ -148,6 +163,11 @@ def load(path: str | Path) -> Config:
     except tomllib.TOMLDecodeError as e:
         raise TerrainGanError(f"{path}: not valid TOML ({e})") from None
     return from_dict(table, str(path))
+
+
+def level_paths(cfg: Config, path: str | Path) -> list[Path]:
+    """The level config files of a cascade config loaded from `path`."""
+    return [Path(path).parent / level for level in cfg.levels]
 
 
 def to_dict(cfg: Config) -> dict:

@@ -117,10 +117,11 @@ class Dataset:
         return np.array([o.size for o in self.origins(window)], np.int64)
 
     def sample_windows(self, n: int, *, rng: np.random.Generator, window: int | None = None,
-                       regions=None, augment: bool = True) -> np.ndarray:
+                       regions=None, augment: bool = True, region_weight: str = "windows") -> np.ndarray:
         """Random usable windows, float32 (n, w, w) metres.
 
-        Regions are drawn in proportion to their number of usable windows, origins uniformly;
+        Regions are drawn in proportion to their number of usable windows (`region_weight`
+        "windows") or to its square root ("sqrt"), origins uniformly;
         with `augment`, each window gets a random rot90 and flip (the 8 symmetries of a square).
         Deterministic for a given `rng` state.
 
@@ -137,6 +138,8 @@ class Dataset:
         counts = np.array([origins[i].size for i in chosen], np.float64)
         if counts.sum() == 0:
             raise TerrainGanError(f"{self.path}: no usable {w}x{w} window in the chosen regions")
+        if region_weight == "sqrt":
+            counts = np.sqrt(counts)
         region = np.asarray(chosen)[rng.choice(len(chosen), size=n, p=counts / counts.sum())]
         pick = rng.random(n)
         turns, flips = rng.integers(0, 4, size=n), rng.integers(0, 2, size=n)

@@ -17,7 +17,8 @@ import numpy as np
 
 from terrain_gan import dataset as ds
 from terrain_gan import fileio
-from terrain_gan.dem import dem_suffix, read_dem
+from terrain_gan.dataset_windows import valid_origins
+from terrain_gan.dem import dem_suffix, mask_sea, read_dem
 from terrain_gan.errors import TerrainGanError
 from terrain_gan.resample import resample, upsample_factor
 
@@ -53,7 +54,7 @@ def expand_paths(paths) -> list[tuple[Path, str]]:
     return out
 
 
-def _prepare(path: Path, cell_size_m: float, window: int, max_upsample: float, flat: float):
+def _prepare(path: Path, cell_size_m: float, window: int, max_upsample: float, flat: float, keep_sea: bool):
     """Reads and resamples one file → (FileReport, resampled height or None)."""
     suffix = dem_suffix(path)
     if suffix is None:
@@ -68,6 +69,8 @@ def _prepare(path: Path, cell_size_m: float, window: int, max_upsample: float, f
         reason = (f"too coarse: {max(dem.cell_size_m):.0f} m cells need x{factor:.2f} upsampling to "
                   f"{cell_size_m:g} m (max x{max_upsample:g})")
         return FileReport(str(path), "skipped", reason, cell_in_m=dem.cell_size_m), None
+    if not keep_sea:
+        dem = dataclasses.replace(dem, height=mask_sea(dem.height))
     try:
         height = resample(dem, cell_size_m).height
     except TerrainGanError as e:
@@ -75,8 +78,6 @@ def _prepare(path: Path, cell_size_m: float, window: int, max_upsample: float, f
     if min(height.shape) < window:
         reason = f"smaller than a {window}-cell window after resampling ({height.shape[0]}x{height.shape[1]})"
         return FileReport(str(path), "skipped", reason, height.shape, dem.cell_size_m), None
-    from terrain_gan.dataset_windows import valid_origins
-
     count = int(valid_origins(height, window, flat).sum())
     if count == 0:
         reason = f"no {window}x{window} window without voids and with >= {flat:g} m relief"
@@ -85,7 +86,7 @@ def _prepare(path: Path, cell_size_m: float, window: int, max_upsample: float, f
 
 
 def build(paths, out_path, *, cell_size_m: float = 90.0, window: int = 64, max_upsample: float = 1.25,
-          flat_relief_m: float = 5.0, attribution_path=None) -> dict:
+          flat_relief_m: float = 5.0, keep_sea: bool = False, attribution_path=None) -> dict:
     """Builds a dataset `.npz` from DEM files and folders.
 
     Args:
@@ -95,6 +96,8 @@ def build(paths, out_path, *, cell_size_m: float = 90.0, window: int = 64, max_u
       window: training window side in cells.
       max_upsample: largest allowed enlargement of the input grid.
       flat_relief_m: windows with less relief than this are not used.
+      keep_sea: keep cells at or below 0 m that touch the map edge (by default they are the sea, made
+        void: see `dem.mask_sea`); for a deliberate coastal or island model.
       attribution_path: markdown listing the sources (default: `<out stem>.attribution.md` beside it).
 
     Returns:
@@ -107,7 +110,7 @@ def build(paths, out_path, *, cell_size_m: float = 90.0, window: int = 64, max_u
         raise TerrainGanError(f"{out_path}: need cell size > 0, window >= 2 and max upsample >= 1")
     reports, heights, names, sources = [], [], [], []
     for path, rel in expand_paths(paths):
-        report, height = _prepare(path, cell_size_m, window, max_upsample, flat_relief_m)
+        report, height = _prepare(path, cell_size_m, window, max_upsample, flat_relief_m, keep_sea)
         reports.append(report)
         if height is not None:
             heights.append(height)
@@ -129,6 +132,45 @@ def build(paths, out_path, *, cell_size_m: float = 90.0, window: int = 64, max_u
     return {"files": reports, "regions": len(names), "valid_windows": int(data.window_counts().sum()),
             **dataclasses.asdict(data.stats), "bytes": len(buf.getvalue()), "out": str(out_path),
             "attribution": str(attribution)}
+
+
+def coarsen(in_path, out_path, *, factor: int = 4, window: int = 64) -> dict:
+    """Writes the dataset at `in_path` seen at `factor` x coarser cells: the means of factor x factor blocks.
+
+    This is what a cascade's coarse level trains on: the detail level's condition is the same block
+    mean of the full-resolution heights, so the two levels meet on exactly one low-pass filter. A block
+    with any void is void; regions left without a usable window are dropped.
+    """
+    if not (isinstance(factor, int) and factor >= 2 and window >= 2):
+        raise TerrainGanError(f"{out_path}: need an integer factor >= 2 and a window >= 2")
+    data = ds.Dataset.load(in_path)
+    kept = [(block_mean(h, factor), n, s) for h, n, s in zip(data.heights, data.names, data.sources)]
+    kept = [(h, n, s) for h, n, s in kept if min(h.shape) >= window]
+    cell = data.cell_size_m * factor
+    kept = [(h, n, s) for h, n, s in kept
+            if valid_origins(h, window, data.flat_relief_m).any()]
+    if not kept:
+        raise TerrainGanError(f"{in_path}: no region holds a {window}-cell window at {cell:g} m")
+    heights, names, sources = (list(x) for x in zip(*kept))
+    arrays, heights = _encode(heights, names, sources, cell, window, data.flat_relief_m)
+    coarse = ds.Dataset(heights, names, sources, cell_size_m=cell, window=window, flat_relief_m=data.flat_relief_m)
+    arrays.update({k: np.float64(v) for k, v in dataclasses.asdict(coarse.stats).items()})
+    buf = io.BytesIO()
+    np.savez_compressed(buf, **arrays)
+    fileio.write_bytes(out_path, buf.getvalue())
+    return {"regions": len(names), "valid_windows": int(coarse.window_counts().sum()), "out": str(out_path),
+            "bytes": len(buf.getvalue()), **dataclasses.asdict(coarse.stats)}
+
+
+def block_mean(height: np.ndarray, factor: int) -> np.ndarray:
+    """Means of factor x factor blocks from the top-left (a partial last row/column of blocks is dropped).
+
+    >>> block_mean(np.arange(16, dtype=np.float32).reshape(4, 4), 2).tolist()
+    [[2.5, 4.5], [10.5, 12.5]]
+    """
+    h, w = (s // factor * factor for s in height.shape)
+    blocks = height[:h, :w].reshape(h // factor, factor, w // factor, factor)
+    return blocks.mean(axis=(1, 3), dtype=np.float64).astype(np.float32)  # NaN anywhere in a block: void
 
 
 def _unique_name(rel: str, taken: list[str]) -> str:

@@ -28,7 +28,7 @@ _WGS84_E2 = 6.69437999014e-3
 _FLOAT_FILL_LIMIT = 1e30
 
 # Suffixes `read_dem` understands, longest first so `.hgt.zip` wins over `.zip`.
-SUFFIXES = (".hgt.zip", ".tiff", ".tif", ".hgt", ".bil", ".asc", ".npy", ".npz", ".png", ".dem")
+SUFFIXES = (".hgt.zip", ".tiff", ".tif", ".hgt", ".bil", ".asc", ".npy", ".npz", ".png", ".dem", ".nc", ".grd")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -172,3 +172,27 @@ def _finish(path: Path, height: np.ndarray, cell, cell_size_m: float | None) -> 
     height = np.ascontiguousarray(height, dtype=np.float32)
     height.setflags(write=False)
     return Dem(height=height, cell_size_m=cell, name=name, source=str(path))
+
+
+def mask_sea(height: np.ndarray) -> np.ndarray:
+    """Heights with the sea made void: cells at or below 0 m connected to the map edge or to a void.
+
+    SRTM writes the sea as exactly 0 m and many GeoTIFFs do the same; left in, it teaches a land
+    model flat plains with cliff-like rims. Land below sea level enclosed by land (a polder, the
+    Dead Sea shore) is kept. 8-connected, so a one-cell-wide strait still links a bay to the sea.
+
+    >>> h = np.array([[0, 0, 5], [0, 3, 6], [4, -1, 7]], np.float32)
+    >>> np.isnan(mask_sea(h)).astype(int).tolist()
+    [[1, 1, 0], [1, 0, 0], [0, 1, 0]]
+    """
+    from scipy import ndimage
+
+    low = ~(height > 0)  # NaN voids included: the sea beyond a void stripe is still sea
+    labels, n = ndimage.label(low, structure=np.ones((3, 3), bool))
+    if n == 0:
+        return height
+    edge = np.zeros(low.shape, bool)
+    edge[[0, -1], :] = edge[:, [0, -1]] = True
+    sea_labels = np.unique(labels[(edge | np.isnan(height)) & low])
+    sea = np.isin(labels, sea_labels[sea_labels > 0])
+    return np.where(sea, np.float32(np.nan), height).astype(np.float32)

@@ -24,6 +24,7 @@ from terrain_gan.errors import TerrainGanError
 _LINEAR_UNITS = {9001: 1.0, 9002: 0.3048, 9003: 1200.0 / 3937.0, 9005: 0.3047972654, 9036: 1000.0}
 _TIFF_MAGIC = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
 _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+_NETCDF_MAGIC = (b"CDF\x01", b"CDF\x02", b"\x89HDF\r\n\x1a\n")  # NetCDF-3 classic / 64-bit, NetCDF-4 (HDF5)
 
 
 @contextlib.contextmanager
@@ -273,8 +274,44 @@ def _read_usgs(path: Path):
     return read_usgs_dem(path)
 
 
+def read_netcdf(path: Path):
+    """NetCDF-3 or -4 grid (GMT .grd, ETOPO, GEBCO): the 2-D height variable on lon/lat or x/y axes.
+
+    Uses netCDF4 (Unidata's maintained binding, the one reader of both NetCDF-3 and NetCDF-4
+    files, which is what GMT grids come as). Rows are flipped to put north first when the latitude
+    axis increases. Geographic cells are converted at the grid's centre latitude, so a whole-Earth
+    grid gets the equator's cell size: fine for reading, too coarse to train a 90 m model on.
+    """
+    _check_magic(path, _NETCDF_MAGIC, "NetCDF")
+    try:
+        import netCDF4
+    except ImportError:
+        raise TerrainGanError(f"{path}: reading NetCDF grids needs the netcdf extra "
+                              "(pip install 'terrain-gan[netcdf]')") from None
+    with netCDF4.Dataset(path) as nc:
+        grids = [v for v in nc.variables.values() if v.ndim == 2 and v.dtype.kind in "fiu"]
+        if not grids:
+            raise TerrainGanError(f"{path}: no 2-D height variable in this NetCDF file")
+        var = grids[0]
+        var.set_auto_mask(False)
+        raw = np.asarray(var[:])
+        fill = var.getncattr("_FillValue") if "_FillValue" in var.ncattrs() else None
+        axes = [np.asarray(nc.variables[d][:], np.float64) if d in nc.variables else None for d in var.dimensions]
+        units = [str(getattr(nc.variables.get(d), "units", "")) for d in var.dimensions]
+    height = to_metres(raw, nodata=fill)
+    if any(a is None or a.size < 2 for a in axes):
+        return height, None
+    ys, xs = axes
+    if ys[1] > ys[0]:
+        height = height[::-1]
+    dy, dx = abs(ys[1] - ys[0]), abs(xs[1] - xs[0])
+    if "degree" in units[0].lower():
+        return height, geographic_cell_m(dy, dx, float(np.clip((ys[0] + ys[-1]) / 2, -89.0, 89.0)))
+    return height, (dy, dx)
+
+
 READERS = {
     ".tif": read_geotiff, ".tiff": read_geotiff, ".hgt": read_hgt, ".hgt.zip": read_hgt,
     ".bil": read_envi, ".asc": read_ascii_grid, ".npy": read_numpy, ".npz": read_numpy,
-    ".png": read_png16, ".dem": _read_usgs,
+    ".png": read_png16, ".dem": _read_usgs, ".nc": read_netcdf, ".grd": read_netcdf,
 }

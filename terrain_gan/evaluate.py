@@ -130,10 +130,10 @@ def evaluate(models=("default",), *, dataset="builtin", n: int = 2000, seed: int
     return rows
 
 
-def format_table(rows: list[Row]) -> str:
-    """The rows as an aligned plain-text table (also valid Markdown)."""
-    cells = [COLUMNS] + [r.cells() for r in rows]
-    widths = [max(len(c[i]) for c in cells) for i in range(len(COLUMNS))]
+def format_table(rows: list[Row], columns: tuple[str, ...] = COLUMNS) -> str:
+    """The rows as an aligned plain-text table (also valid Markdown) under the header `columns`."""
+    cells = [columns] + [r.cells() for r in rows]
+    widths = [max(len(c[i]) for c in cells) for i in range(len(columns))]
     line = lambda c: "| " + " | ".join(x.ljust(w) for x, w in zip(c, widths)) + " |"  # noqa: E731
     return "\n".join([line(cells[0]), "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
                      + [line(c) for c in cells[1:]])

@@ -295,3 +295,23 @@ def pooled_std(windows: np.ndarray) -> float:
     """Std of heights about each window's own mean, pooled over the set (metres)."""
     h = np.asarray(windows, np.float64)
     return float(np.sqrt(np.mean((h - h.mean(axis=(1, 2), keepdims=True)) ** 2)))
+
+
+def lattice_phase_profile(maps_NxHxW: np.ndarray, period: int) -> np.ndarray:
+    """Mean |second difference| at each phase of a `period`-sample lattice, over the mean: (period,).
+
+    A generator whose latents sit on a lattice can leave it visible as texture that is rougher or
+    smoother at some phases of each lattice cell; real terrain has a flat profile (all ones). Maps
+    start on the lattice (sample 0 at phase 0); differences along both axes are pooled, each placed
+    at the phase of its centre sample.
+    """
+    maps = np.asarray(maps_NxHxW, np.float64)
+    d2x = np.abs(maps[:, :, 2:] - 2 * maps[:, :, 1:-1] + maps[:, :, :-2])  # centre column j + 1
+    d2y = np.abs(maps[:, 2:, :] - 2 * maps[:, 1:-1, :] + maps[:, :-2, :])  # centre row i + 1
+    phase_x = (np.arange(1, maps.shape[2] - 1) % period)
+    phase_y = (np.arange(1, maps.shape[1] - 1) % period)
+    sums = np.bincount(phase_x, d2x.sum(axis=(0, 1)), period) + np.bincount(phase_y, d2y.sum(axis=(0, 2)), period)
+    counts = (np.bincount(phase_x, minlength=period) * d2x.shape[0] * d2x.shape[1]
+              + np.bincount(phase_y, minlength=period) * d2y.shape[0] * d2y.shape[2])
+    per_phase = sums / counts
+    return per_phase / per_phase.mean()

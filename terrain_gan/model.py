@@ -195,18 +195,25 @@ class Discriminator(nnx.Module):
         self.slope_gain = slope_gain  # height std / first-difference std of the training data
         w = cfg.d_widths
         maybe_sn = (lambda m: nnx.SpectralNorm(m, rngs=rngs)) if cfg.d_spectral_norm else (lambda m: m)
-        self.stem = maybe_sn(nnx.Conv(3, w[0], (3, 3), rngs=rngs))
+        in_channels = 4 if cfg.kind == "detail" else 3  # a detail pair adds the residual on its condition
+        self.stem = maybe_sn(nnx.Conv(in_channels, w[0], (3, 3), rngs=rngs))
         self.blocks = nnx.List([maybe_sn(nnx.Conv(a, b, (3, 3), strides=2, rngs=rngs)) for a, b in zip(w, w[1:])])
         side = window // 2 ** (len(w) - 1)
         self.patch = nnx.Conv(w[self.PATCH_STAGE], 1, (1, 1), rngs=rngs)
         self.dense = nnx.Linear((w[-1] + 1) * side * side, w[-1], rngs=rngs)
         self.out = nnx.Linear(w[-1], 1, rngs=rngs)
 
-    def features(self, x_BxHxW):
-        """What the network sees: height and its slopes along x and y, each of unit scale."""
-        dx = jnp.diff(x_BxHxW, axis=2, append=x_BxHxW[:, :, -1:]) * self.slope_gain
-        dy = jnp.diff(x_BxHxW, axis=1, append=x_BxHxW[:, -1:, :]) * self.slope_gain
-        return jnp.stack([x_BxHxW, dx, dy], axis=-1)
+    def features(self, x):
+        """What the network sees: height and its slopes along x and y, each of unit scale.
+
+        A (B, H, W, 2) pair from the detail level (heights, residual on the condition) adds the
+        residual, at the slopes' gain.
+        """
+        h = x[..., 0] if x.ndim == 4 else x
+        dx = jnp.diff(h, axis=2, append=h[:, :, -1:]) * self.slope_gain
+        dy = jnp.diff(h, axis=1, append=h[:, -1:, :]) * self.slope_gain
+        extra = [x[..., 1] * self.slope_gain] if x.ndim == 4 else []
+        return jnp.stack([h, dx, dy, *extra], axis=-1)
 
     def __call__(self, x_BxHxW):
         return self.classify(self.features(x_BxHxW))
@@ -239,6 +246,10 @@ def minibatch_std(x_BxHxWxC, group: int = 4):
 
 def make_generator(cfg: ModelConfig, *, rngs: nnx.Rngs):
     """The generator a config names."""
+    if cfg.kind == "detail":
+        from terrain_gan.cascade import DetailGenerator
+
+        return DetailGenerator(cfg, rngs=rngs)
     return (DCGANGenerator if cfg.kind == "dcgan" else SpatialGenerator)(cfg, rngs=rngs)
 
 

@@ -37,8 +37,8 @@ class Model:
 
     @property
     def spatial(self) -> bool:
-        """True for the fully convolutional generator that makes seamless worlds of any size."""
-        return self.config.model.kind == "spatial"
+        """True for the fully convolutional generators that make seamless worlds of any size."""
+        return self.config.model.kind in ("spatial", "cascade")
 
 
 def save_weights(path, generator: nnx.Module, meta: dict) -> None:
@@ -69,7 +69,12 @@ def _load(path: Path, mtime_ns: int) -> Model:
         norm = meta["normalisation"]
     except (KeyError, TypeError):
         raise TerrainGanError(f"{path}: weights metadata is incomplete") from None
-    generator = model_lib.make_generator(cfg.model, rngs=nnx.Rngs(0))
+    if cfg.model.kind == "cascade":
+        from terrain_gan import cascade
+
+        generator = cascade.from_levels(meta.get("levels"), str(path))
+    else:
+        generator = model_lib.make_generator(cfg.model, rngs=nnx.Rngs(0))
     state, _ = checkpoint.restore(path, nnx.state(generator))
     nnx.update(generator, state)
     generator.eval()

@@ -13,6 +13,7 @@ on each axis), for which latent lattice coordinates wrap, so the world repeats e
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 import threading
@@ -23,7 +24,7 @@ import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 
-from terrain_gan import latents, model as model_lib
+from terrain_gan import cascade, latents, model as model_lib
 from terrain_gan.errors import TerrainGanError
 from terrain_gan.pretrained import Model
 
@@ -70,14 +71,24 @@ def _chunk_fn(model: Model, period=None, surface=None):
     @jax.jit
     def chunk(state, key, ci, cj, params):
         G = nnx.merge(graphdef, state)
-        field, noise = G.region_inputs(key, ci * cells, cj * cells, cells, period_cells)
-        g = G(field[None], noise[None])[0]
+        if hasattr(G, "chunk"):  # a cascade: the layout shapes its coarse level, the detail level follows
+            lift = None if surface is None else functools.partial(_lift, surface, key=key, params=params)
+            return G.chunk(key, ci, cj, CHUNK, period, lift) * std + mean
+        else:
+            field, noise = G.region_inputs(key, ci * cells, cj * cells, cells, period_cells)
+            g = G(field[None], noise[None])[0]
         if surface is None:
             return g * std + mean
         rows, cols = ci * CHUNK + jnp.arange(CHUNK), cj * CHUNK + jnp.arange(CHUNK)
         return surface(g, rows, cols, key, params, mean, std)
 
     return lambda key, ci, cj, params=None: chunk(state, key, jnp.int32(ci), jnp.int32(cj), params)
+
+
+def _lift(surface, g, rows, cols, mean, std, *, key, params):
+    """A layout applied to a cascade's coarse level, with relief following the guide (see `Surface`)."""
+    coarse = dataclasses.replace(surface, guide_relief=True, sample_step=cascade.FACTOR)
+    return coarse(g, rows, cols, key, params, mean, std)
 
 
 class ChunkCache:

@@ -56,13 +56,13 @@ def train_step(gan: GAN, real_BxHxW, key, step, *, tcfg: config_lib.TrainConfig,
     so the average does not drag the random initialisation through a short run.
     """
     k_d, k_g = jax.random.split(key)
-    batch, size = real_BxHxW.shape[:2]
-    fake = jax.lax.stop_gradient(gan.G.windows(k_d, batch, size))
+    real, fake, _ = judged(gan.G, real_BxHxW, k_d)
+    fake = jax.lax.stop_gradient(fake)
 
     def d_objective(D):
-        real_logits, fake_logits = D(real_BxHxW), D(fake)
+        real_logits, fake_logits = D(real), D(fake)
         loss = losses.d_loss(tcfg.loss, real_logits, fake_logits)
-        r1 = losses.r1_penalty(D, real_BxHxW) if apply_r1 else jnp.zeros(())
+        r1 = losses.r1_penalty(D, real) if apply_r1 else jnp.zeros(())
         total = loss + (0.5 * tcfg.r1_gamma * tcfg.r1_every) * r1
         return total, dict(d_loss=loss, r1=r1, real_logit=losses.global_logit(real_logits).mean(),
                            fake_logit=losses.global_logit(fake_logits).mean())
@@ -71,14 +71,27 @@ def train_step(gan: GAN, real_BxHxW, key, step, *, tcfg: config_lib.TrainConfig,
     gan.opt_d.update(gan.D, d_grads)
 
     def g_objective(G, D):  # D is an argument so that its BatchNorm statistics may update
-        return losses.g_loss(tcfg.loss, D(G.windows(k_g, batch, size)))
+        _, fake, consistency = judged(G, real_BxHxW, k_g)
+        return losses.g_loss(tcfg.loss, D(fake)) + tcfg.consistency * consistency, consistency
 
-    g_value, g_grads = nnx.value_and_grad(g_objective, argnums=0)(gan.G, gan.D)
+    (g_value, consistency), g_grads = nnx.value_and_grad(g_objective, argnums=0, has_aux=True)(gan.G, gan.D)
     gan.opt_g.update(gan.G, g_grads)
     decay = jnp.minimum(tcfg.ema_decay, (1.0 + step) / (10.0 + step))
     ema = jax.tree.map(lambda e, p: decay * e + (1 - decay) * p, nnx.state(gan.G_ema), nnx.state(gan.G))
     nnx.update(gan.G_ema, ema)
-    return dict(metrics, g_loss=g_value)
+    return dict(metrics, g_loss=g_value, consistency=consistency)
+
+
+def judged(G, real_BxHxW, key):
+    """(real, fake, consistency loss) as the discriminator sees them.
+
+    An unconditional generator's fakes are independent windows the size of the real ones; a
+    detail generator's are conditioned on the real windows' block means (see `cascade`).
+    """
+    if hasattr(G, "judged"):
+        return G.judged(real_BxHxW, key)
+    batch, size = real_BxHxW.shape[:2]
+    return real_BxHxW, G.windows(key, batch, size), jnp.zeros(())
 
 
 @dataclasses.dataclass
@@ -93,8 +106,14 @@ class Run:
     def real_batch(self, step: int):
         """The step's real windows, normalised: a function of (seed, step) only."""
         rng = np.random.default_rng([self.cfg.train.seed, step])
-        windows = self.data.sample_windows(self.cfg.train.batch_size, rng=rng, window=self.cfg.data.window)
+        windows = self.data.sample_windows(self.cfg.train.batch_size, rng=rng, window=self.real_window,
+                                           region_weight=self.cfg.data.region_weight)
         return jnp.asarray(self.data.normalise(windows))
+
+    @property
+    def real_window(self) -> int:
+        """Side of the real windows a step reads: the judged window, plus a condition's margin."""
+        return self.cfg.data.window + 2 * getattr(self.gan.G, "CONDITION_MARGIN", 0)
 
     def key(self, step: int):
         return jax.random.fold_in(jax.random.key(self.cfg.train.seed), step)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import jax
 import numpy as np
+from flax import nnx
 
 from terrain_gan import checkpoint, config as config_lib, fileio, model as model_lib, shade
 from terrain_gan.errors import TerrainGanError
@@ -77,7 +78,7 @@ def _samples(workdir: Path, state: Run) -> None:
     """A hillshade grid of 16 EMA-generator windows from a fixed key, so grids are comparable."""
     gen = state.gan.G_ema
     gen.eval()
-    x = np.asarray(model_lib.sample(gen, jax.random.key(12345), batch=16, size=state.cfg.data.window))
+    x = _fake_windows(state, gen, jax.random.key(12345), 16)
     gen.train()
     heights = state.data.denormalise(x)
     tiles = np.stack([shade.relief_rgb(h, state.cfg.cell_size_m) for h in heights])
@@ -90,14 +91,26 @@ def _samples(workdir: Path, state: Run) -> None:
     _curves(workdir)
 
 
+def _fake_windows(state: Run, gen, key, n: int) -> np.ndarray:
+    """`n` normalised windows of `gen`; a detail generator's are conditioned on fixed real windows."""
+    if hasattr(gen, "windows_for"):
+        big = state.data.eval_windows(n, seed=7, window=state.real_window)
+        return np.asarray(_windows_for(gen, key, jax.numpy.asarray(state.data.normalise(big))))
+    return np.asarray(model_lib.sample(gen, key, batch=n, size=state.cfg.data.window))
+
+
+@nnx.jit
+def _windows_for(gen, key, real_big):
+    return gen.windows_for(key, real_big)
+
+
 def _quality(state: Run, n: int = 256) -> dict:
     """Cheap quality figures of the EMA generator against fixed real windows (for the curve)."""
     from terrain_gan import metrics
 
     gen, cell = state.gan.G_ema, state.cfg.cell_size_m
     gen.eval()
-    fake = state.data.denormalise(np.asarray(model_lib.sample(gen, jax.random.key(54321), batch=n,
-                                                              size=state.cfg.data.window)))
+    fake = state.data.denormalise(_fake_windows(state, gen, jax.random.key(54321), n))
     gen.train()
     real = state.data.eval_windows(n, seed=0, window=state.cfg.data.window)
     return dict(slope_w1_deg=metrics.wasserstein1(metrics.slope_angles(real, cell_size_m=cell),
@@ -157,3 +170,27 @@ def _export_weights(workdir: Path, state: Run, elapsed: float) -> None:
     from terrain_gan import pretrained
 
     pretrained.save_weights(workdir / "weights.npz", state.gan.G_ema, dict(_meta(state), seconds=round(elapsed, 1)))
+
+
+def run_cascade(cfg: config_lib.Config, config_path: str | Path, workdir: str | Path, *, quiet: bool = False) -> Path:
+    """Trains each level of a cascade config in `workdir/<level name>` (each resumable), then writes
+    `workdir/weights.npz` holding them all. Returns that path."""
+    from terrain_gan import cascade, pretrained
+
+    workdir = Path(workdir)
+    _claim(workdir, cfg)
+    levels, seconds = [], 0.0
+    for path in config_lib.level_paths(cfg, config_path):
+        level_cfg = config_lib.load(path)
+        run(level_cfg, workdir / level_cfg.name, quiet=quiet)
+        levels.append(pretrained.load_model(workdir / level_cfg.name / "weights.npz"))
+        seconds += float(levels[-1].meta.get("seconds", 0.0))
+    generator = cascade.CascadeGenerator(levels[0].generator, levels[1].generator,
+                                         tuple((m.height_mean_m, m.height_std_m) for m in levels))
+    metas = [dict(config=m.meta["config"], normalisation=m.meta["normalisation"], step=m.meta["step"],
+                  seconds=m.meta.get("seconds")) for m in levels]
+    out = workdir / "weights.npz"
+    pretrained.save_weights(out, generator, dict(config=config_lib.to_dict(cfg), levels=metas,
+                                                 normalisation=levels[-1].meta["normalisation"],
+                                                 step=sum(m["step"] for m in metas), seconds=round(seconds, 1)))
+    return out

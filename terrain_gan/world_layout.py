@@ -33,6 +33,7 @@ MIN_RELIEF_SCALE = 256
 # The model's normalised output g is taken to lie in this range when no exact range is asked for;
 # the shipped training data spans about -1.1 .. +9.0 standard deviations.
 GAN_ENVELOPE = (-2.0, 10.0)
+GUIDE_RELIEF_FLOOR = 0.25  # share of the model's relief left on a guide's lowest ground (cascades)
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -136,6 +137,11 @@ class Surface:
     guide_extent: tuple[int, int] | None
     relief_map_extent: tuple[int, int] | None
     period: tuple[int, int] | None
+    # With a guide: relief also follows the guide, from GUIDE_RELIEF_FLOOR of the model's at the
+    # guide's lowest to all of it at its highest, so dark ground becomes lowland, bright mountains
+    # (a cascade's coarse level; v1 keeps relief independent of the guide).
+    guide_relief: bool = False
+    sample_step: int = 1  # spacing of the positions it is evaluated on (a cascade's coarse samples: 4)
 
     def __call__(self, g_HxW, rows_N, cols_M, key, params, mean: float, std: float):
         """Heights in metres from the normalised generator output on world samples rows_N x cols_M."""
@@ -143,31 +149,37 @@ class Surface:
             rows_N, cols_M = jnp.mod(rows_N, self.period[0]), jnp.mod(cols_M, self.period[1])
         r = params["relief"] * jnp.exp(params["variation"] * self._relief_noise(rows_N, cols_M, key))
         if self.has_relief_map:
-            r = r * map_values(params["relief_map"], self.relief_map_extent, rows_N, cols_M, self.period)
+            r = r * map_values(params["relief_map"], self.relief_map_extent, rows_N, cols_M, self.period,
+                               self.sample_step)
         if self.has_guide:
-            e = map_values(params["guide"], self.guide_extent, rows_N, cols_M, self.period)
+            e = map_values(params["guide"], self.guide_extent, rows_N, cols_M, self.period, self.sample_step)
+            if self.guide_relief:
+                lo, hi = params["guide"].min(), params["guide"].max()
+                t = jnp.clip((e - lo) / jnp.maximum(hi - lo, 1e-6), 0.0, 1.0)
+                r = r * (GUIDE_RELIEF_FLOOR + (1.0 - GUIDE_RELIEF_FLOOR) * t)
             return e + r * (g_HxW * std)
         return r * (g_HxW * std + mean)
 
     def _relief_noise(self, rows_N, cols_M, key):
         """The smooth random field n (about unit standard deviation) on rows_N x cols_M."""
         (sr, pr), (sc, pc) = self.spacing
-        wu, cu = _axis_weights(rows_N.astype(jnp.float32) / sr, _window(rows_N.shape[0], sr))
-        wv, cv = _axis_weights(cols_M.astype(jnp.float32) / sc, _window(cols_M.shape[0], sc))
+        k = self.sample_step
+        wu, cu = _axis_weights(rows_N.astype(jnp.float32) / sr, _window(rows_N.shape[0], sr, k))
+        wv, cv = _axis_weights(cols_M.astype(jnp.float32) / sc, _window(cols_M.shape[0], sc, k))
         ctrl = latents.relief_controls(key, cu, cv, wu.shape[1], wv.shape[1], period=None if pr is None else (pr, pc))
         return 2.0 * _sandwich(wu, ctrl, wv)  # x2: B-spline smoothing leaves std ~0.48
 
 
-def map_values(values_HxW, extent, rows_N, cols_M, period):
+def map_values(values_HxW, extent, rows_N, cols_M, period, step: int = 1):
     """A `CoarseMap`'s values at world samples rows_N x cols_M (cubic B-spline on pixel centres).
 
     Outside the map its edge pixels continue (periodic worlds: the map wraps around).
     """
     h, w = values_HxW.shape
     wu, cu = _axis_weights((rows_N.astype(jnp.float32) + 0.5) * (h / extent[0]) - 0.5,
-                           _window(rows_N.shape[0], extent[0] / h))
+                           _window(rows_N.shape[0], extent[0] / h, step))
     wv, cv = _axis_weights((cols_M.astype(jnp.float32) + 0.5) * (w / extent[1]) - 0.5,
-                           _window(cols_M.shape[0], extent[1] / w))
+                           _window(cols_M.shape[0], extent[1] / w, step))
     iu, iv = cu + jnp.arange(wu.shape[1]), cv + jnp.arange(wv.shape[1])
     if period is None:
         iu, iv = jnp.clip(iu, 0, h - 1), jnp.clip(iv, 0, w - 1)
@@ -176,9 +188,9 @@ def map_values(values_HxW, extent, rows_N, cols_M, period):
     return _sandwich(wu, values_HxW[iu][:, iv], wv)
 
 
-def _window(n: int, spacing: float) -> int:
-    """Controls a run of n consecutive samples can touch, `spacing` samples apart (static)."""
-    return math.ceil((n - 1) / spacing) + 5
+def _window(n: int, spacing: float, step: int = 1) -> int:
+    """Controls a run of n positions `step` samples apart can touch, controls `spacing` samples apart (static)."""
+    return math.ceil((n - 1) * step / spacing) + 5
 
 
 def _axis_weights(u_N, k: int):

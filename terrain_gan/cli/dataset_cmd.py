@@ -16,7 +16,15 @@ def register(sub):
     b.add_argument("--window", type=int, default=64, metavar="N", help="training window side in cells")
     b.add_argument("--max-upsample", type=float, default=1.25, metavar="X",
                    help="skip DEMs that would need more upsampling than this")
+    b.add_argument("--keep-sea", action="store_true",
+                   help="keep flats at or below 0 m touching the map edge (default: they are sea, made void)")
     b.set_defaults(func=run)
+    c = cmds.add_parser("coarsen", help="a dataset seen at coarser cells (block means): a cascade's coarse level")
+    c.add_argument("dataset", metavar="IN.npz", help="dataset to coarsen")
+    c.add_argument("--out", required=True, metavar="FILE.npz", help="dataset file to write")
+    c.add_argument("--factor", type=int, default=4, metavar="K", help="cells per coarse cell along each axis")
+    c.add_argument("--window", type=int, default=64, metavar="N", help="training window side in coarse cells")
+    c.set_defaults(func=run)
     i = cmds.add_parser("info", help="print a dataset's regions and statistics")
     i.add_argument("file", nargs="?", default="builtin", help="dataset .npz (default: the shipped one)")
     i.set_defaults(func=run)
@@ -27,6 +35,12 @@ def run(args):
     """Dispatches to build or info."""
     if args.dataset_command == "build":
         _build(args)
+    elif args.dataset_command == "coarsen":
+        from terrain_gan.dataset_build import coarsen
+
+        s = coarsen(args.dataset, args.out, factor=args.factor, window=args.window)
+        print(f"wrote {s['out']} ({s['bytes'] / 1e6:.1f} MB): {s['regions']} regions, {s['valid_windows']} windows; "
+              f"height mean {s['height_mean_m']:.1f} m, std {s['height_std_m']:.1f} m")
     else:
         _info(args)
 
@@ -35,7 +49,7 @@ def _build(args):
     from terrain_gan.dataset_build import build
 
     s = build(args.inputs, args.out, cell_size_m=args.cell_size, window=args.window,
-              max_upsample=args.max_upsample)
+              max_upsample=args.max_upsample, keep_sea=args.keep_sea)
     rows = [(Path(r.path).name, r.status + (f": {r.reason}" if r.reason else ""),
              f"{r.shape[0]}x{r.shape[1]}" if r.shape else "-", str(r.windows) if r.status == "used" else "-")
             for r in s["files"] if r.status != "ignored"]

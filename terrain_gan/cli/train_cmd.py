@@ -22,5 +22,11 @@ def run(args):
         if args.steps < 1:
             raise TerrainGanError(f"--steps must be >= 1, got {args.steps}")
         cfg = dataclasses.replace(cfg, train=dataclasses.replace(cfg.train, steps=args.steps))
+    if cfg.model.kind == "cascade":
+        if args.steps is not None:
+            raise TerrainGanError("--steps: a cascade's steps are set in each level's config")
+        out = train_loop.run_cascade(cfg, args.config, args.workdir)
+        print(f"trained the levels of {cfg.name}: {out}")
+        return
     state = train_loop.run(cfg, args.workdir)
     print(f"trained {cfg.name} to step {state.step}: {args.workdir}/weights.npz")

@@ -1,0 +1,130 @@
+"""Model v2's cascade: the detail level's lattice and receptive field, and worlds that keep every guarantee."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from terrain_gan import cascade, config, pretrained, train_loop
+from terrain_gan.world import World
+from terrain_gan.world_layout import Layout, make_layout
+
+LEVELS = {
+    "coarse.toml": '''name = "smoke_coarse"
+cell_size_m = 360.0
+[model]
+g_widths = [16, 16, 8, 8, 8]
+d_widths = [8, 8, 16, 16, 16]
+coarse_factor = 4
+[data]
+dataset = "{coarse}"
+[train]
+steps = 2
+batch_size = 2
+log_every = 1
+sample_every = 2
+checkpoint_every = 2
+''',
+    "detail.toml": '''name = "smoke_detail"
+[model]
+kind = "detail"
+z_channels = 4
+g_widths = [16, 8, 8]
+d_widths = [8, 8, 16, 16, 16]
+[data]
+dataset = "builtin"
+region_weight = "sqrt"
+[train]
+steps = 2
+batch_size = 2
+log_every = 1
+sample_every = 2
+checkpoint_every = 2
+''',
+    "cascade.toml": '''name = "smoke_cascade"
+levels = ["coarse.toml", "detail.toml"]
+[model]
+kind = "cascade"
+''',
+}
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory):
+    """A cascade whose levels trained for two steps each (`terrain-gan train` on a cascade config)."""
+    from terrain_gan import dataset_build
+
+    folder = tmp_path_factory.mktemp("cascade")
+    dataset_build.coarsen("builtin", folder / "coarse.npz", factor=4, window=32)
+    for name, text in LEVELS.items():
+        (folder / name).write_text(text.format(coarse=folder / "coarse.npz"))
+    cfg = config.load(folder / "cascade.toml")
+    weights = train_loop.run_cascade(cfg, folder / "cascade.toml", folder / "run", quiet=True)
+    return pretrained.load_model(weights)
+
+
+def test_keys_interpolation_reproduces_a_ramp_on_the_output_lattice():
+    cond = jnp.broadcast_to(jnp.arange(12, dtype=jnp.float32)[None, :, None], (1, 12, 12))
+    up = np.asarray(cascade.up4(cond, trim=2))
+    expected = (np.arange(8, 40) - 1.5) / 4  # output sample i sits at (i - 1.5) / 4 condition samples
+    assert up.shape == (1, 32, 32)
+    np.testing.assert_allclose(up[0, :, 0], expected, atol=1e-5)
+    np.testing.assert_allclose(up[0, :, 7], expected, atol=1e-5)
+
+
+def test_block_means_of_real_windows_are_the_condition_the_output_is_held_to():
+    x = jax.random.normal(jax.random.key(0), (2, 96, 96))
+    cond = cascade.block_mean4(x)
+    assert cond.shape == (2, 24, 24)
+    np.testing.assert_allclose(cond[1, 3, 5], x[1, 12:16, 20:24].mean(), rtol=1e-6)
+
+
+def test_detail_output_depends_only_on_the_condition_within_its_margin(model):
+    G = model.generator.detail
+    n = 12
+    cond = jax.random.normal(jax.random.key(1), (1, n, n))
+    z, noise = G.region_inputs(jax.random.key(2), 0, 0, n)
+    out = G(cond, z[None], noise[None])
+    assert out.shape == (1, 4 * (n - 8), 4 * (n - 8))
+    # a condition sample just outside the margin of the output's first 4x4 block moves no output sample
+    # of that block; one inside moves it
+    outside = G(cond.at[0, 9, 9].add(5.0), z[None], noise[None])
+    inside = G(cond.at[0, 4, 4].add(5.0), z[None], noise[None])
+    np.testing.assert_array_equal(outside[0, :4, :4], out[0, :4, :4])
+    assert not np.array_equal(inside[0, :4, :4], out[0, :4, :4])
+
+
+def test_cascade_world_region_is_a_window_of_one_world(model):
+    w = World(5, model)
+    big = w.region(-40, 200, 300, 300)
+    piece = World(5, model).region(100, 300, 129, 129)  # crosses chunk borders at 256 on both axes
+    assert np.isfinite(big).all()
+    np.testing.assert_array_equal(big[140:269, 100:229], piece)
+
+
+def test_cascade_tiles_share_their_edges_bit_for_bit(model):
+    w = World(11, model)
+    a, b, c = w.tile(0, 0, 129), w.tile(1, 0, 129), w.tile(0, 1, 129)
+    np.testing.assert_array_equal(a[:, -1], b[:, 0])
+    np.testing.assert_array_equal(a[-1, :], c[0, :])
+
+
+def test_cascade_periodic_world_repeats_exactly(model):
+    torus = World(3, model, period=(256, 512))
+    tile = torus.tile(0, 0, 257)
+    np.testing.assert_array_equal(tile[0], tile[256])
+    np.testing.assert_array_equal(torus.region(0, 0, 64, 64), torus.region(256, 512, 64, 64))
+
+
+def test_guide_shapes_the_coarse_level_and_relief_follows_it(model):
+    """A bright disc on a dark sketch: high and rough inside, low and smoother outside."""
+    yy, xx = np.mgrid[:64, :64]
+    sketch = np.where((yy - 32) ** 2 + (xx - 32) ** 2 < 12 ** 2, 2000.0, 100.0).astype(np.float32)
+    layout = make_layout((512, 512), guide_top_m=2500.0, guide=sketch, relief_variation=0.0)
+    h = World(4, model, layout=layout).region(0, 0, 512, 512)
+    inside, outside = h[208:304, 208:304], h[:96, :96]
+    assert inside.mean() > outside.mean() + 1000
+    relief = lambda a: float(np.abs(np.diff(a, axis=0)).mean())  # noqa: E731
+    assert relief(inside) > relief(outside)
+    plain = World(4, model, layout=Layout(relief_variation=0.0)).region(0, 0, 64, 64)
+    assert not np.array_equal(plain, h[:64, :64])

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import numpy as np
 
-from terrain_gan import pretrained, synth
+from terrain_gan import pretrained
 from terrain_gan.errors import TerrainGanError
+from terrain_gan.world import synth
 
 
 @dataclasses.dataclass(frozen=True)
@@ -56,8 +57,6 @@ MESH_OUTPUTS = ("glb", "gltf", "obj", "unity", "godot")
 
 def output_files(hm: Heightmap, out: str | Path, also: tuple[str, ...] = ()) -> dict[Path, bytes]:
     """Encodes every requested file in memory: {path: bytes or chunk iterator}, nothing written yet."""
-    import json
-
     import exporters
 
     out = Path(out)
@@ -84,13 +83,13 @@ def output_files(hm: Heightmap, out: str | Path, also: tuple[str, ...] = ()) -> 
         made, sections, _ = export_parts(hm.height, out.with_suffix(""), mesh, cell_size_m=hm.cell_size_m)
         files.update(made)  # "godot" brings its own .exr / .r16: the same bytes as --also exr,r16 would
         meta.update({k: v for k, v in sections.items() if k in MESH_OUTPUTS})
-    files[exporters.sidecar_path(out)] = (json.dumps(meta, indent=2, sort_keys=True) + "\n").encode()
+    files[exporters.sidecar_path(out)] = exporters.json_bytes(meta)
     return files
 
 
 def _preview_png(hm: Heightmap) -> bytes:
     import imageio.v3 as iio
 
-    from terrain_gan import shade
+    from exporters.colors import relief_rgb
 
-    return iio.imwrite("<bytes>", shade.relief_rgb(hm.height, hm.cell_size_m), extension=".png")
+    return iio.imwrite("<bytes>", relief_rgb(hm.height, hm.cell_size_m), extension=".png")

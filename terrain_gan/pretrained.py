@@ -13,8 +13,10 @@ from pathlib import Path
 
 from flax import nnx
 
-from terrain_gan import checkpoint, config as config_lib, model as model_lib
+from terrain_gan import config as config_lib
 from terrain_gan.errors import TerrainGanError
+from terrain_gan.nn import model as model_lib
+from terrain_gan.train import checkpoint
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
 

@@ -7,11 +7,13 @@ import json
 
 import numpy as np
 import pytest
+from conftest import REPO
 
-from terrain_gan import checkpoint, config, pretrained, train_loop
+from terrain_gan import config, pretrained
 from terrain_gan.cli import main
 from terrain_gan.errors import TerrainGanError
-from conftest import REPO
+from terrain_gan.train import checkpoint
+from terrain_gan.train import loop as train_loop
 
 
 @pytest.fixture(scope="module")

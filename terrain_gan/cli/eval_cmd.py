@@ -19,11 +19,11 @@ def register(sub):
 
 def run(args):
     import dataclasses
-    import json
     import sys
     from pathlib import Path
 
-    from terrain_gan import evaluate, fileio
+    from terrain_gan import fileio
+    from terrain_gan.eval import evaluate
 
     if args.n < 20:
         raise TerrainGanError(f"--n must be at least 20 windows, got {args.n}")

@@ -82,8 +82,7 @@ def register(sub):
 
 def run(args):
     from exporters import ExportOptions
-
-    from terrain_gan import world_batch
+    from terrain_gan.world import batch as world_batch
 
     options = ExportOptions(height_scale=args.height_scale, scale=args.scale, lod=args.lod, skirt_m=args.skirt,
                             colors=args.colors, texture=args.texture)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from terrain_gan.dem import geographic_cell_m
+from terrain_gan.dem.units import geographic_cell_m
 from terrain_gan.errors import TerrainGanError
 
 _FEET = 0.3048

@@ -20,26 +20,14 @@ from pathlib import Path
 
 import numpy as np
 
-from terrain_gan import fileio, world_manifest as wm
+import exporters
+from terrain_gan import fileio
 from terrain_gan.errors import TerrainGanError
 from terrain_gan.progress import Progress
-from terrain_gan.world import World, check_grid, check_tile_size
-from terrain_gan.world_layout import Layout
-
-_MESH_FREE = {"png16", "tif", "npy", "raw16", "r16", "exr", "unity"}  # formats that need no neighbour ring
-
-
-@dataclasses.dataclass(frozen=True)
-class TileJob:
-    """What making one tile's files needs besides the world (picklable, sent to Dask workers)."""
-
-    out: Path
-    size: int
-    grid: tuple[int, int]
-    formats: tuple[str, ...]
-    height_range: tuple[float, float]
-    options: object  # exporters.ExportOptions
-    world_digest: str
+from terrain_gan.world import manifest as wm
+from terrain_gan.world.core import World, check_grid, check_tile_size
+from terrain_gan.world.layout import Layout
+from terrain_gan.world.tile_job import TileJob, encode_tile, release_memory
 
 
 @dataclasses.dataclass
@@ -53,45 +41,6 @@ class WorldPlan:
     zs: range
     todo: list[tuple[int, int]]
     records: dict
-
-
-def encode_tile(world: World, job: TileJob, x: int, z: int) -> tuple[dict[Path, bytes], dict]:
-    """Tile (x, z)'s files as {path: bytes} (its record first) and the record; writes nothing."""
-    import exporters
-
-    ring = not set(job.formats) <= _MESH_FREE
-    lo, hi = job.height_range
-    padded = world.padded_tile(x, z, job.size) if ring else None
-    height = padded[1:-1, 1:-1] if ring else world.tile(x, z, job.size)
-    clipped = int(np.count_nonzero((height < lo) | (height > hi)))
-    if clipped:
-        height, padded = np.clip(height, lo, hi), None if padded is None else np.clip(padded, lo, hi)
-    made = exporters.export_files(height, exporters.tile_stem(job.out, (x, z)), job.formats,
-                                  cell_size_m=world.cell_size_m, height_range=job.height_range, padded=padded,
-                                  tile=(x, z), grid=job.grid, options=job.options)
-    files = {Path(p): exporters.join_payload(data) for p, data in made.items()}
-    rec_path, thumb_path = wm.record_paths(job.out, x, z)
-    step = (job.size - 1) // wm.thumb_size(job.size, job.grid)
-    files[thumb_path] = _npy(height[:-1:step, :-1:step])
-    record = dict(format="terrain_gan/world-tile-v1", world=job.world_digest, x=x, z=z, formats=list(job.formats),
-                  files={p.relative_to(job.out).as_posix(): wm.sha256(b) for p, b in files.items()},
-                  min_m=float(height.min()), max_m=float(height.max()), clipped=clipped)
-    # First in the dict: write_files renames in reverse order, so the record lands last.
-    return {rec_path: _json(record), **files}, record
-
-
-def _npy(a: np.ndarray) -> bytes:
-    import io
-
-    buf = io.BytesIO()
-    np.save(buf, np.ascontiguousarray(a, np.float32), allow_pickle=False)
-    return buf.getvalue()
-
-
-def _json(obj) -> bytes:
-    import json
-
-    return (json.dumps(obj, indent=2, sort_keys=True) + "\n").encode()
 
 
 def plan(seed: int, model="default", *, tiles: tuple[int, int], tile_size: int, out, formats="png16,npy",
@@ -114,8 +63,6 @@ def plan(seed: int, model="default", *, tiles: tuple[int, int], tile_size: int, 
     >>> p.todo, p.job.height_range[0] < p.job.height_range[1]
     ([(1, 0), (1, 1)], True)
     """
-    import exporters
-
     out = Path(out)
     size = check_tile_size(tile_size)
     grid = check_grid(*tiles, size)
@@ -155,7 +102,7 @@ def grid_layout(model, *, tiles: tuple[int, int], tile_size: int, **layout) -> L
     `layout`: relief, relief_variation, relief_scale, guide, guide_range, relief_map.
     """
     from terrain_gan import pretrained
-    from terrain_gan.world_layout import make_layout
+    from terrain_gan.world.layout import make_layout
 
     size = check_tile_size(tile_size)
     nx, nz = check_grid(*tiles, size)
@@ -207,8 +154,6 @@ def run(p: WorldPlan, *, engine: str = "local", scheduler: str | None = None, wo
 
     Returns a summary: tiles made / skipped, seconds, megasamples per second, samples clipped.
     """
-    import exporters
-
     job = p.job
     _check_engine(engine, scheduler, workers)  # before the folder exists: a bad option writes nothing
     job.out.mkdir(exist_ok=True)
@@ -238,7 +183,7 @@ def run(p: WorldPlan, *, engine: str = "local", scheduler: str | None = None, wo
 
     try:
         if engine == "dask":
-            from terrain_gan import world_dask
+            from terrain_gan.world import dask_engine as world_dask
 
             world_dask.run_tiles(p, finished, scheduler=scheduler, workers=workers)
         else:
@@ -261,23 +206,6 @@ def _check_engine(engine: str, scheduler: str | None, workers: int) -> None:
         raise TerrainGanError(f"unknown engine {engine!r}; choose local or dask")
     if engine == "dask" and scheduler is None and not 1 <= workers <= 256:
         raise TerrainGanError(f"--workers must be 1..256, got {workers}")
-
-
-def release_memory() -> None:
-    """Hands freed heap back to the OS (glibc): without it, RSS creeps up tile after tile (fragmentation)."""
-    global _TRIM
-    if _TRIM is None:
-        try:
-            import ctypes
-
-            _TRIM = ctypes.CDLL("libc.so.6").malloc_trim
-        except (OSError, AttributeError):
-            _TRIM = False
-    if _TRIM:
-        _TRIM(0)
-
-
-_TRIM = None
 
 
 def _write_manifest(p: WorldPlan) -> None:

@@ -128,8 +128,8 @@ def write_manifest(out: Path, doc: dict) -> None:
 
 def overview_png(out: Path, records: dict, grid, tile_size: int, cell_size_m: float) -> bytes:
     """A shaded-relief picture of the whole grid from the tiles' thumbnails (missing tiles black)."""
+    from exporters.colors import relief_rgb
     from exporters.png import png_bytes
-    from terrain_gan import shade
 
     nx, nz = grid
     t = thumb_size(tile_size, grid)
@@ -145,6 +145,6 @@ def overview_png(out: Path, records: dict, grid, tile_size: int, cell_size_m: fl
     if missing.all():
         return png_bytes(np.zeros(image.shape + (3,), np.uint8))
     filled = np.where(missing, np.nanmin(image), image)
-    rgb = shade.relief_rgb(filled, cell_size_m * (tile_size - 1) / t)
+    rgb = relief_rgb(filled, cell_size_m * (tile_size - 1) / t)
     rgb[missing] = 0
     return png_bytes(rgb)

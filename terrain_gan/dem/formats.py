@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from terrain_gan.dem import geographic_cell_m, to_metres
+from terrain_gan.dem.units import geographic_cell_m, to_metres
 from terrain_gan.errors import TerrainGanError
 
 # EPSG linear unit codes → metres per unit.
@@ -268,7 +268,7 @@ def read_png16(path: Path):
 
 def _read_usgs(path: Path):
     """USGS ASCII DEM (lazy import keeps this module focused)."""
-    from terrain_gan.dem_usgs import read_usgs_dem
+    from terrain_gan.dem.usgs import read_usgs_dem
 
     return read_usgs_dem(path)
 

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import json
-import time
 from pathlib import Path
 
 import jax
@@ -18,8 +16,11 @@ import numpy as np
 import optax
 from flax import nnx
 
-from terrain_gan import checkpoint, config as config_lib, fileio, losses, model as model_lib
+from terrain_gan import config as config_lib
 from terrain_gan.errors import TerrainGanError
+from terrain_gan.nn import losses
+from terrain_gan.nn import model as model_lib
+from terrain_gan.train import checkpoint
 
 
 class GAN(nnx.Module):
@@ -123,7 +124,7 @@ def _slope_gain(data) -> float:
 def setup(cfg: config_lib.Config, workdir: Path, data=None) -> Run:
     """Builds the GAN and restores the latest checkpoint in `workdir`, if any."""
     if data is None:
-        from terrain_gan import dataset as dataset_lib
+        from terrain_gan.dataset import core as dataset_lib
 
         data = dataset_lib.load_dataset(cfg.data.dataset)
     if abs(data.cell_size_m - cfg.cell_size_m) > 1e-6:

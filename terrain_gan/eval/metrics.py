@@ -102,7 +102,7 @@ def spectral_slopes(windows: np.ndarray, *, cell_size_m: float, band: tuple[int,
 
     A self-affine surface with power ∝ f^-β has slope -β (β ≈ 2-3.5 for real terrain).
 
-    >>> from terrain_gan.fbm import fbm_heightmap
+    >>> from terrain_gan.eval.fbm import fbm_heightmap
     >>> h = np.stack([fbm_heightmap(64, beta=3.0, seed=s, cell_size_m=90.0, relief_m=1e3) for s in range(8)])
     >>> bool(abs(np.median(spectral_slopes(h, cell_size_m=90.0)) + 3.0) < 0.3)
     True

@@ -9,15 +9,17 @@ Every sample comes from `synth.ChunkCache`'s fixed chunk lattice, so a tile is a
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
 
-from terrain_gan import latents, pretrained, synth
+from terrain_gan import pretrained
 from terrain_gan.errors import TerrainGanError
-from terrain_gan.world_layout import Layout, height_envelope
+from terrain_gan.nn import latents
+from terrain_gan.world import synth
+from terrain_gan.world.layout import Layout, height_envelope
+from terrain_gan.world.remote import WorldSpec, world_array
 
 MIN_TILE, MAX_TILE = 17, 8193
 MAX_TILES = 1024  # per axis
@@ -51,17 +53,6 @@ def check_grid(nx, nz, size: int) -> tuple[int, int]:
         if n * (size - 1) + 1 > MAX_EXTENT:
             raise TerrainGanError(f"{n} tiles of {size} along {axis} exceed {MAX_EXTENT} samples")
     return int(nx), int(nz)
-
-
-@dataclasses.dataclass(frozen=True)
-class WorldSpec:
-    """What a worker needs to rebuild a `World` (picklable): the weights by path and checksum."""
-
-    seed: int
-    weights: str
-    sha256: str
-    layout: Layout
-    period: tuple[int, int] | None
 
 
 class World:
@@ -154,6 +145,5 @@ class World:
 
     def to_dask(self, size: int, grid: tuple[int, int], origin: tuple[int, int] = (0, 0)):
         """A lazy `dask.array` of the tiles origin .. origin+grid (one chunk per tile; needs `terrain-gan[dask]`)."""
-        from terrain_gan import world_dask
-
-        return world_dask.world_array(self, size, grid, origin)
+        size = check_tile_size(size, self.stride)
+        return world_array(self, World.from_spec, size, check_grid(*grid, size), origin)

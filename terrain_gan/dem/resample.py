@@ -14,7 +14,7 @@ import dataclasses
 
 import numpy as np
 
-from terrain_gan.dem import Dem
+from terrain_gan.dem.core import Dem
 from terrain_gan.errors import TerrainGanError
 
 # An output cell is void when less than this fraction of its filter weight lands on valid input.

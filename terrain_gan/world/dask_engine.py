@@ -1,6 +1,6 @@
-"""Worlds on Dask (the optional extra `terrain-gan[dask]`): batch tiles on workers, and lazy arrays.
+"""Batch worlds on Dask (the optional extra `terrain-gan[dask]`): tiles made on workers.
 
-Workers rebuild the world from a `WorldSpec` (weights by path, checked by sha256) once per process
+Workers rebuild the world from a `WorldSpec` once per process (`world.remote`; lazy arrays live there too)
 and keep it, chunk cache included, for every task they run. Tasks are blocks of neighbouring tiles
 (so shared chunks are computed once per block); workers encode the files and the client writes
 them, so no shared filesystem is needed and the bytes are exactly those of the in-process engine.
@@ -9,47 +9,20 @@ Local clusters start their workers with `spawn`: forking a process that has load
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 
-import numpy as np
-
 from terrain_gan.errors import TerrainGanError
-from terrain_gan.world import World, WorldSpec
+from terrain_gan.world.core import World
+from terrain_gan.world.remote import LOADS, WorldSpec, require_dask, worker_world  # noqa: F401 (LOADS: tests)
+from terrain_gan.world.tile_job import TileJob, encode_tile, release_memory
 
 BLOCK = 4  # tiles per block side
-_WORLDS: dict[tuple, World] = {}  # this process's worlds, by spec
-LOADS = {"worlds": 0}  # worlds built in this process (tests check: once per worker)
 
 
-def require_dask():
-    """Imports dask and distributed, or fails with one line naming the extra."""
-    try:
-        import dask  # noqa: F401
-        import distributed  # noqa: F401
-    except ImportError:
-        raise TerrainGanError("--engine dask needs Dask: pip install 'terrain-gan[dask]'") from None
-
-
-def _key(spec: WorldSpec) -> tuple:
-    return (spec.weights, spec.sha256, spec.seed, spec.period, json.dumps(spec.layout.as_json(), sort_keys=True))
-
-
-def worker_world(spec: WorldSpec) -> World:
-    """The world `spec` describes, built once per process (model loaded once) and kept."""
-    key = _key(spec)
-    if key not in _WORLDS:
-        _WORLDS[key] = World.from_spec(spec)
-        LOADS["worlds"] += 1
-    return _WORLDS[key]
-
-
-def _block_task(spec: WorldSpec, job, tiles: list[tuple[int, int]]) -> list[tuple[dict, dict]]:
+def _block_task(spec: WorldSpec, job: TileJob, tiles: list[tuple[int, int]]) -> list[tuple[dict, dict]]:
     """Encodes a block of tiles on a worker: [(files, record)] in row-major order."""
-    from terrain_gan.world_batch import encode_tile, release_memory
-
-    world = worker_world(spec)
+    world = worker_world(spec, World.from_spec)
     world.reserve(job.size, len({x for x, _ in tiles}))
     out = []
     for x, z in tiles:
@@ -123,31 +96,3 @@ def _take(it, n: int) -> list:
         if len(out) == n:
             break
     return out
-
-
-def world_array(world: World, size: int, grid: tuple[int, int], origin: tuple[int, int] = (0, 0)):
-    """A lazy dask.array of tiles origin .. origin + grid: one chunk per tile (its last row / column
-    belongs to the next tile's chunk, except at the far edges). Computes with any Dask scheduler;
-    distributed workers need a world made from a weights name or path."""
-    require_dask()
-    import dask.array as da
-
-    from terrain_gan.world import check_grid, check_tile_size
-
-    size = check_tile_size(size, world.stride)
-    nx, nz = check_grid(*grid, size)
-    source = world
-    if world.weights is not None:
-        source = world.spec()
-        _WORLDS.setdefault(_key(source), world)  # the threaded scheduler reuses this very world
-    chunks = ((size - 1,) * (nz - 1) + (size,), (size - 1,) * (nx - 1) + (size,))
-    row0, col0 = origin[1] * (size - 1), origin[0] * (size - 1)
-    return da.map_blocks(_array_block, dtype=np.float32, chunks=chunks, meta=np.empty((0, 0), np.float32),
-                         source=source, row0=row0, col0=col0, name=f"terrain-world-{world.seed}-{id(world):x}")
-
-
-def _array_block(source, row0: int, col0: int, block_info=None) -> np.ndarray:
-    """One chunk of `world_array`: its samples, cut from the world's chunk lattice."""
-    (r0, r1), (c0, c1) = block_info[None]["array-location"]
-    world = source if isinstance(source, World) else worker_world(source)
-    return world.region(row0 + r0, col0 + c0, r1 - r0, c1 - c0)

@@ -10,10 +10,14 @@ from pathlib import Path
 import jax
 import numpy as np
 
-from terrain_gan import checkpoint, config as config_lib, fileio, model as model_lib, shade
+from exporters.colors import relief_rgb
+from terrain_gan import config as config_lib
+from terrain_gan import fileio
 from terrain_gan.errors import TerrainGanError
+from terrain_gan.nn import model as model_lib
 from terrain_gan.progress import Progress
-from terrain_gan.train import Run, _meta, run_identity, setup, train_step
+from terrain_gan.train import checkpoint
+from terrain_gan.train.step import Run, _meta, run_identity, setup, train_step
 
 
 def run(cfg: config_lib.Config, workdir: str | Path, *, data=None, quiet: bool = False) -> Run:
@@ -80,19 +84,30 @@ def _samples(workdir: Path, state: Run) -> None:
     x = np.asarray(model_lib.sample(gen, jax.random.key(12345), batch=16, size=state.cfg.data.window))
     gen.train()
     heights = state.data.denormalise(x)
-    tiles = np.stack([shade.relief_rgb(h, state.cfg.cell_size_m) for h in heights])
+    tiles = np.stack([relief_rgb(h, state.cfg.cell_size_m) for h in heights])
     import imageio.v3 as iio
 
     with fileio.atomic_path(workdir / f"samples_{state.step:06d}.png") as tmp:
-        iio.imwrite(tmp, shade.grid(tiles, cols=4), extension=".png")
+        iio.imwrite(tmp, _grid(tiles, cols=4), extension=".png")
     with open(workdir / "quality.jsonl", "a") as f:
         f.write(json.dumps(dict(step=state.step, **_quality(state))) + "\n")
     _curves(workdir)
 
 
+def _grid(images_NxHxWxC: np.ndarray, cols: int, pad: int = 2) -> np.ndarray:
+    """Tiles N equally sized images into one image with `cols` columns and a white gap."""
+    n, h, w, c = images_NxHxWxC.shape
+    rows = -(-n // cols)
+    out = np.full((rows * (h + pad) + pad, cols * (w + pad) + pad, c), 255, images_NxHxWxC.dtype)
+    for i, img in enumerate(images_NxHxWxC):
+        r, q = divmod(i, cols)
+        out[pad + r * (h + pad):pad + r * (h + pad) + h, pad + q * (w + pad):pad + q * (w + pad) + w] = img
+    return out
+
+
 def _quality(state: Run, n: int = 256) -> dict:
     """Cheap quality figures of the EMA generator against fixed real windows (for the curve)."""
-    from terrain_gan import metrics
+    from terrain_gan.eval import metrics
 
     gen, cell = state.gan.G_ema, state.cfg.cell_size_m
     gen.eval()

@@ -17,7 +17,7 @@ import dataclasses
 
 import numpy as np
 
-from terrain_gan import metrics
+from terrain_gan.eval import metrics
 
 _BATCH = 128  # windows synthesised per FFT call (caps memory at ~40 MB for 64-cell windows)
 

@@ -24,9 +24,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from terrain_gan import latents
 from terrain_gan.errors import TerrainGanError
-from terrain_gan.world_maps import CoarseMap, load_map
+from terrain_gan.nn import latents
+from terrain_gan.world.maps import CoarseMap, load_map
 
 MAX_CTRL, MAX_EVAL = 1024, 1024  # height-range bounds: controls and evaluation points per axis, at most
 MIN_RELIEF_SCALE = 256

@@ -16,8 +16,8 @@ import jax
 import jax.numpy as jnp
 from flax import nnx
 
-from terrain_gan import latents
 from terrain_gan.config import ModelConfig
+from terrain_gan.nn import latents
 
 _lrelu = lambda x: jax.nn.leaky_relu(x, 0.2)
 

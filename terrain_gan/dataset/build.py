@@ -15,11 +15,11 @@ from pathlib import Path
 
 import numpy as np
 
-from terrain_gan import dataset as ds
 from terrain_gan import fileio
-from terrain_gan.dem import dem_suffix, read_dem
+from terrain_gan.dataset import core as ds
+from terrain_gan.dem.core import dem_suffix, read_dem
+from terrain_gan.dem.resample import resample, upsample_factor
 from terrain_gan.errors import TerrainGanError
-from terrain_gan.resample import resample, upsample_factor
 
 QUANTUM_M = 0.25
 # Files beside DEMs that are read with them or are documentation: listed as ignored, never as failures.
@@ -75,7 +75,7 @@ def _prepare(path: Path, cell_size_m: float, window: int, max_upsample: float, f
     if min(height.shape) < window:
         reason = f"smaller than a {window}-cell window after resampling ({height.shape[0]}x{height.shape[1]})"
         return FileReport(str(path), "skipped", reason, height.shape, dem.cell_size_m), None
-    from terrain_gan.dataset_windows import valid_origins
+    from terrain_gan.dataset.windows import valid_origins
 
     count = int(valid_origins(height, window, flat).sum())
     if count == 0:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from terrain_gan import dataset_windows as dw
+from terrain_gan.dataset import windows as dw
 from terrain_gan.errors import TerrainGanError
 
 FORMAT = "terrain_gan.dataset"
@@ -40,7 +40,7 @@ class Stats:
 
 def builtin_path() -> Path:
     """The shipped dataset `terrain_gan/data/dem90.npz`."""
-    return Path(__file__).resolve().parent / "data" / "dem90.npz"
+    return Path(__file__).resolve().parents[1] / "data" / "dem90.npz"
 
 
 class Dataset:

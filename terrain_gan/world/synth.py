@@ -14,7 +14,6 @@ on each axis), for which latent lattice coordinates wrap, so the world repeats e
 from __future__ import annotations
 
 import functools
-import math
 import threading
 from collections import OrderedDict
 
@@ -23,8 +22,9 @@ import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 
-from terrain_gan import latents, model as model_lib
 from terrain_gan.errors import TerrainGanError
+from terrain_gan.nn import latents
+from terrain_gan.nn import model as model_lib
 from terrain_gan.pretrained import Model
 
 CHUNK = 256  # samples per chunk side: 16 latent cells

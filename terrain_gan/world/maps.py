@@ -2,15 +2,15 @@
 
 A `CoarseMap` is a small 2-D array stretched over world samples [0, extent[0]) x [0, extent[1]),
 anchored at world sample (0, 0). `load_map` reads one from an array, a .npy file, a grey or RGB
-PNG (codes scaled onto a range) or any DEM `terrain_gan.dem.read_dem` reads; a file it cannot read
+PNG (codes scaled onto a range) or any DEM `terrain_gan.dem.core.read_dem` reads; a file it cannot read
 is one `TerrainGanError` line naming it.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import io
 import hashlib
+import io
 from pathlib import Path
 
 import numpy as np
@@ -77,7 +77,7 @@ def _read_values(path, what: str, png_range) -> np.ndarray:
             return png_range[0] + grey.astype(np.float64) / top * (png_range[1] - png_range[0])
         if path.suffix.lower() == ".npy":
             return np.load(io.BytesIO(path.read_bytes()), allow_pickle=False)  # a zip inside leaks no handle
-        from terrain_gan import dem
+        from terrain_gan.dem import core as dem
 
         return dem.read_dem(path).height
     except TerrainGanError:

@@ -21,8 +21,8 @@ import dataclasses
 
 import numpy as np
 
-from terrain_gan import c2st, fbm, metrics
 from terrain_gan.errors import TerrainGanError
+from terrain_gan.eval import c2st, fbm, metrics
 
 COLUMNS = ("set", "spectral slope", "slope W1 deg", "relief W1 m", "SWD x1e3", "pit fraction", "C2ST acc")
 
@@ -80,7 +80,7 @@ class Reference:
 
 def model_windows(model, n: int, *, seed: int, size: int = 64) -> np.ndarray:
     """`n` windows of a trained model in metres, from independent random latents."""
-    from terrain_gan import synth
+    from terrain_gan.world import synth
 
     return synth.sample_windows(model, n, size, seed=seed)
 
@@ -98,7 +98,8 @@ def evaluate(models=("default",), *, dataset="builtin", n: int = 2000, seed: int
       baselines: include the real-vs-real and fBm rows.
       progress: optional callable(str) told which row is being computed.
     """
-    from terrain_gan import dataset as dataset_lib, pretrained
+    from terrain_gan import pretrained
+    from terrain_gan.dataset import core as dataset_lib
 
     data = dataset_lib.load_dataset(dataset)
     loaded = [pretrained.load_model(name) for name in models]  # every bad path fails before any work

@@ -1,4 +1,4 @@
-"""`terrain-gan train`: one jitted D-then-G step, deterministic for a seed, resumable.
+"""`terrain-gan train`: one jitted step (a D update, then a G update), deterministic for a seed, resumable.
 
 The data order and every random key are functions of (seed, step) alone, so a run resumed from a
 checkpoint continues with exactly the losses an uninterrupted run would have had.
@@ -17,6 +17,7 @@ import optax
 from flax import nnx
 
 from terrain_gan import config as config_lib
+from terrain_gan.dataset.core import Dataset, load_dataset
 from terrain_gan.errors import TerrainGanError
 from terrain_gan.nn import losses
 from terrain_gan.nn import model as model_lib
@@ -49,19 +50,12 @@ def learning_rate_schedule(peak: float, t: config_lib.TrainConfig):
                                  optax.linear_schedule(peak, 0.0, t.steps - start)], [start])
 
 
-@functools.partial(nnx.jit, static_argnames=("tcfg", "apply_r1"))
-def train_step(gan: GAN, real_BxHxW, key, step, *, tcfg: config_lib.TrainConfig, apply_r1: bool):
-    """One discriminator step then one generator step (the article's alternation); returns metrics.
-
-    The EMA generator's decay ramps up as (1 + step) / (10 + step) until it reaches `tcfg.ema_decay`,
-    so the average does not drag the random initialisation through a short run.
-    """
-    k_d, k_g = jax.random.split(key)
-    batch, size = real_BxHxW.shape[:2]
-    fake = jax.lax.stop_gradient(gan.G.windows(k_d, batch, size))
+def d_update(gan: GAN, real_BxHxW: jax.Array, fake_BxHxW: jax.Array, *, tcfg: config_lib.TrainConfig,
+             apply_r1: bool) -> dict:
+    """One discriminator step on real and (fixed) fake windows; touches only D and its optimiser."""
 
     def d_objective(D):
-        real_logits, fake_logits = D(real_BxHxW), D(fake)
+        real_logits, fake_logits = D(real_BxHxW), D(fake_BxHxW)
         loss = losses.d_loss(tcfg.loss, real_logits, fake_logits)
         r1 = losses.r1_penalty(D, real_BxHxW) if apply_r1 else jnp.zeros(())
         total = loss + (0.5 * tcfg.r1_gamma * tcfg.r1_every) * r1
@@ -70,16 +64,39 @@ def train_step(gan: GAN, real_BxHxW, key, step, *, tcfg: config_lib.TrainConfig,
 
     (_, metrics), d_grads = nnx.value_and_grad(d_objective, has_aux=True)(gan.D)
     gan.opt_d.update(gan.D, d_grads)
+    return metrics
+
+
+def g_update(gan: GAN, key: jax.Array, batch: int, size: int, step, *, tcfg: config_lib.TrainConfig) -> jax.Array:
+    """One generator step against the current D, then the EMA generator; returns the generator loss.
+
+    D's parameters are left as they are (only a BatchNorm D's running statistics move). The EMA
+    generator's decay ramps up as (1 + step) / (10 + step) until it reaches `tcfg.ema_decay`, so the
+    average does not drag the random initialisation through a short run.
+    """
 
     def g_objective(G, D):  # D is an argument so that its BatchNorm statistics may update
-        return losses.g_loss(tcfg.loss, D(G.windows(k_g, batch, size)))
+        return losses.g_loss(tcfg.loss, D(G.windows(key, batch, size)))
 
     g_value, g_grads = nnx.value_and_grad(g_objective, argnums=0)(gan.G, gan.D)
     gan.opt_g.update(gan.G, g_grads)
     decay = jnp.minimum(tcfg.ema_decay, (1.0 + step) / (10.0 + step))
     ema = jax.tree.map(lambda e, p: decay * e + (1 - decay) * p, nnx.state(gan.G_ema), nnx.state(gan.G))
     nnx.update(gan.G_ema, ema)
-    return dict(metrics, g_loss=g_value)
+    return g_value
+
+
+@functools.partial(nnx.jit, static_argnames=("tcfg", "apply_r1"))
+def train_step(gan: GAN, real_BxHxW, key, step, *, tcfg: config_lib.TrainConfig, apply_r1: bool):
+    """One discriminator update then one generator update (the article's alternation), one JIT region.
+
+    Returns the metrics: d_loss, r1, real_logit, fake_logit, g_loss.
+    """
+    k_d, k_g = jax.random.split(key)
+    batch, size = real_BxHxW.shape[:2]
+    fake = jax.lax.stop_gradient(gan.G.windows(k_d, batch, size))
+    metrics = d_update(gan, real_BxHxW, fake, tcfg=tcfg, apply_r1=apply_r1)
+    return dict(metrics, g_loss=g_update(gan, k_g, batch, size, step, tcfg=tcfg))
 
 
 @dataclasses.dataclass
@@ -87,7 +104,7 @@ class Run:
     """What a training run works on: the config, its data and the GAN state."""
 
     cfg: config_lib.Config
-    data: object  # terrain_gan.dataset.Dataset
+    data: Dataset
     gan: GAN
     step: int
 
@@ -124,9 +141,7 @@ def _slope_gain(data) -> float:
 def setup(cfg: config_lib.Config, workdir: Path, data=None) -> Run:
     """Builds the GAN and restores the latest checkpoint in `workdir`, if any."""
     if data is None:
-        from terrain_gan.dataset import core as dataset_lib
-
-        data = dataset_lib.load_dataset(cfg.data.dataset)
+        data = load_dataset(cfg.data.dataset)
     if abs(data.cell_size_m - cfg.cell_size_m) > 1e-6:
         raise TerrainGanError(f"{cfg.data.dataset}: dataset cell size {data.cell_size_m} m differs from "
                               f"the config's cell_size_m {cfg.cell_size_m}")

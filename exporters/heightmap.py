@@ -52,12 +52,22 @@ def npy_bytes(height_HxW: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
-def exr_bytes(height_HxW: np.ndarray) -> bytes:
-    """A single-channel float32 OpenEXR (channel `R`, ZIP compressed), as Terrain3D and HTerrain read."""
+def require_openexr():
+    """The OpenEXR module, or a one-line error naming the extra to install.
+
+    >>> require_openexr().__name__
+    'OpenEXR'
+    """
     try:
         import OpenEXR
     except ImportError:
         raise ExportError("EXR export needs OpenEXR: pip install 'terrain-gan[exr]'") from None
+    return OpenEXR
+
+
+def exr_bytes(height_HxW: np.ndarray) -> bytes:
+    """A single-channel float32 OpenEXR (channel `R`, ZIP compressed), as Terrain3D and HTerrain read."""
+    OpenEXR = require_openexr()
     header = {"compression": OpenEXR.ZIP_COMPRESSION, "type": OpenEXR.scanlineimage}
     buf = io.BytesIO()
     with OpenEXR.File(header, {"R": np.ascontiguousarray(height_HxW, np.float32)}) as f:

@@ -25,7 +25,7 @@ FORMAT = "terrain_gan/state-v1"
 _ZIP_MAGIC = b"PK\x03\x04"  # every .npz is a zip archive
 
 
-def _flat(state) -> tuple[dict[str, np.ndarray], object]:
+def _flat(state: nnx.State) -> tuple[dict[str, np.ndarray], jax.tree_util.PyTreeDef]:
     """State pytree -> ({path name: array}, treedef)."""
     leaves, treedef = jax.tree_util.tree_flatten_with_path(state)
     names = [jax.tree_util.keystr(path, simple=True, separator="/") for path, _ in leaves]

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 import exporters
+from exporters import ExportOptions
 from terrain_gan import fileio
 from terrain_gan.errors import TerrainGanError
 from terrain_gan.progress import Progress
@@ -41,11 +42,13 @@ class WorldPlan:
     zs: range
     todo: list[tuple[int, int]]
     records: dict
+    recipe: dict | None = None  # the resolved `world.recipe.WorldConfig`, recorded in the manifest
 
 
 def plan(seed: int, model="default", *, tiles: tuple[int, int], tile_size: int, out, formats="png16,npy",
          xs: range | None = None, zs: range | None = None, layout: Layout | None = None,
-         periodic: bool = False, height_range="auto", options=None) -> WorldPlan:
+         periodic: bool = False, height_range="auto", options: ExportOptions | None = None,
+         recipe: dict | None = None) -> WorldPlan:
     """Checks a batch run and the output folder; nothing is written.
 
     Args:
@@ -57,6 +60,7 @@ def plan(seed: int, model="default", *, tiles: tuple[int, int], tile_size: int, 
       periodic: the world wraps around the grid (a torus); its extent must be a multiple of 256 samples.
       height_range: "auto", "exact" or (lo, hi) metres (see the module docstring).
       options: `exporters.ExportOptions` for meshes and engine files.
+      recipe: the resolved recipe to record in the manifest (`world.recipe`; kept from an earlier run if None).
 
     >>> import tempfile
     >>> p = plan(7, tiles=(2, 2), tile_size=33, out=f"{tempfile.mkdtemp()}/w", formats="npy", xs=range(1, 2))
@@ -93,7 +97,9 @@ def plan(seed: int, model="default", *, tiles: tuple[int, int], tile_size: int, 
     todo = [(x, z) for z in zs for x in xs if not wm.is_finished(out, records.get((x, z)), names)]
     for key in todo:
         records.pop(key, None)
-    return WorldPlan(world, job, identity, xs, zs, todo, records)
+    if recipe is None and doc is not None:
+        recipe = doc.get("recipe")
+    return WorldPlan(world, job, identity, xs, zs, todo, records, recipe)
 
 
 def grid_layout(model, *, tiles: tuple[int, int], tile_size: int, **layout) -> Layout:
@@ -210,7 +216,7 @@ def _check_engine(engine: str, scheduler: str | None, workers: int) -> None:
 
 def _write_manifest(p: WorldPlan) -> None:
     wm.write_manifest(p.job.out, wm.manifest(p.identity, p.job.height_range, p.job.formats, p.records,
-                                             p.job.grid, p.job.size))
+                                             p.job.grid, p.job.size, p.recipe))
 
 
 class _Null:

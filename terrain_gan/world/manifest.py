@@ -113,13 +113,15 @@ def is_finished(out: Path, record: dict | None, formats: tuple[str, ...]) -> boo
     return True
 
 
-def manifest(identity: dict, height_range, formats, records: dict, grid, tile_size: int) -> dict:
-    """The manifest document for the tiles in `records`."""
+def manifest(identity: dict, height_range, formats, records: dict, grid, tile_size: int,
+             recipe: dict | None = None) -> dict:
+    """The manifest document for the tiles in `records` (and the recipe the world was made from, if any)."""
     tiles = {f"{x}_{z}": {k: rec[k] for k in ("x", "z", "files", "min_m", "max_m", "clipped")}
              for (x, z), rec in sorted(records.items(), key=lambda kv: (kv[0][1], kv[0][0]))}
-    return dict(format=FORMAT, world=identity, world_digest=digest(identity), height_range_m=list(height_range),
+    doc = dict(format=FORMAT, world=identity, world_digest=digest(identity), height_range_m=list(height_range),
                 formats=list(formats), tile_size=tile_size, grid=list(grid), overview=OVERVIEW,
                 tiles_total=grid[0] * grid[1], tiles_done=len(tiles), tiles=tiles)
+    return doc if recipe is None else dict(doc, recipe=recipe)
 
 
 def write_manifest(out: Path, doc: dict) -> None:

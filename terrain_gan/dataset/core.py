@@ -1,6 +1,6 @@
 """Training data: resampled real DEM regions, loaded from one `.npz`, sampled as square windows.
 
-The file (written by `dataset_build.build`) holds per region a uint16 grid
+The file (written by `dataset.build.build`) holds per region a uint16 grid
 quantised at `quantum_m` above a float offset (65535 = void), plus the cell
 size, window and dataset-wide statistics. `Dataset` dequantises to float32
 metres, precomputes every usable window origin (no void, not dead flat) and

@@ -1,6 +1,6 @@
 """One reader per DEM file format: path → (raw heights in metres with NaN voids, (dy, dx) metres or None).
 
-`dem.read_dem` chooses the reader, wraps library exceptions and validates the
+`dem.core.read_dem` chooses the reader, wraps library exceptions and validates the
 result; a reader raises `TerrainGanError` for problems it can name precisely
 (a header that lies about the file size, a PNG that is not 16-bit).
 """

@@ -2,7 +2,7 @@
 
 `plan(...)` checks every input and the output folder before anything is written, fixes the
 world-wide height range (16-bit codes mean the same metres in every tile) and finds the tiles still
-to make. `run(plan)` makes them, in-process or on Dask workers (`world_dask`), writing each tile's
+to make. `run(plan)` makes them, in-process or on Dask workers (`world.dask_engine`), writing each tile's
 files atomically with its record, and keeps manifest.json and the overview up to date.
 
 Height range, chosen before the first tile is written so that re-runs and jobs splitting one world
@@ -103,7 +103,7 @@ def plan(seed: int, model="default", *, tiles: tuple[int, int], tile_size: int, 
 
 
 def grid_layout(model, *, tiles: tuple[int, int], tile_size: int, **layout) -> Layout:
-    """`world_layout.make_layout` with maps stretched over the whole grid (checked first).
+    """`world.layout.make_layout` with maps stretched over the whole grid (checked first).
 
     `layout`: relief, relief_variation, relief_scale, guide, guide_range, relief_map.
     """

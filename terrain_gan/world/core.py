@@ -61,7 +61,7 @@ class World:
     Args:
       seed: world seed, 0..2^32-1.
       model: shipped model name, weights path, or a loaded `pretrained.Model`.
-      layout: large-scale layout (`world_layout.Layout`); default a varied relief field.
+      layout: large-scale layout (`world.layout.Layout`); default a varied relief field.
         `Layout(relief_variation=0.0)` gives the model's own heights, as `generate` makes them.
       period: (rows, cols) samples, multiples of 256: the world repeats (a torus). None: infinite.
       capacity: chunks (256 x 256 samples) kept in memory for reuse by neighbouring tiles.
@@ -120,7 +120,7 @@ class World:
         self._cache.capacity = max(self._cache.capacity, 3 * chunks_across + 9)
 
     def height_envelope(self, rows: tuple[int, int], cols: tuple[int, int]) -> tuple[float, float]:
-        """An a-priori height range (metres) for world samples [rows) x [cols): see `world_layout.GAN_ENVELOPE`."""
+        """An a-priori height range (metres) for world samples [rows) x [cols): see `world.layout.GAN_ENVELOPE`."""
         m = self.model
         if self.layout.plain:
             return height_envelope(None, self.layout, m.height_mean_m, m.height_std_m, rows, cols, self.period)

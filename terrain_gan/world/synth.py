@@ -6,7 +6,7 @@ pure function of (seed, lattice cell) with a margin covering the generator's rec
 region is cut from the chunks it overlaps, so every sample has exactly one value, whatever region,
 order, batch or process asked for it: tiles that share an edge share it bit for bit.
 
-A world may also carry a layout surface (`world_layout.Surface`: relief field, guide map), applied
+A world may also carry a layout surface (`world.layout.Surface`: relief field, guide map), applied
 pointwise to world coordinates inside the chunk program, and a period (a multiple of CHUNK samples
 on each axis), for which latent lattice coordinates wrap, so the world repeats exactly.
 """
@@ -83,7 +83,7 @@ def _chunk_fn(model: Model, period=None, surface=None):
 class ChunkCache:
     """Computes chunks of one world on demand, keeping the most recent `capacity` of them (thread-safe).
 
-    `surface` (a `world_layout.Surface`, static) and `params` (its arrays) add a layout; `period`
+    `surface` (a `world.layout.Surface`, static) and `params` (its arrays) add a layout; `period`
     (rows, cols samples, multiples of CHUNK) makes the world repeat. Without them, heights are
     the model's own, as `generate` makes them.
     """

@@ -25,7 +25,6 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import exporters  # noqa: E402
 from exporters import ExportOptions, export_files, write_files  # noqa: E402
 
 CELL = 30.0

@@ -14,12 +14,13 @@ import argparse
 import statistics
 import time
 
-from terrain_gan import pretrained, synth
+from terrain_gan import pretrained
+from terrain_gan.world import synth
 
 
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("models", nargs="*", default=["v1", "default"], help="shipped names or weights paths")
+    p.add_argument("models", nargs="*", default=["default", "v2"], help="shipped names or weights paths")
     p.add_argument("--repeats", type=int, default=7)
     args = p.parse_args(argv)
     caches = {}

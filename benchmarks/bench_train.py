@@ -18,7 +18,9 @@ import jax
 import numpy as np
 from flax import nnx
 
-from terrain_gan import config, dataset, pretrained, train
+from terrain_gan import config, pretrained
+from terrain_gan.dataset import core as dataset
+from terrain_gan.train import step as train
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -29,7 +29,7 @@ import numpy as np
 
 _CHILD = """
 import json, sys, time
-from terrain_gan import world_batch
+from terrain_gan.world import batch as world_batch
 seed, model, nx, size, out = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
 p = world_batch.plan(seed, model, tiles=(nx, nx), tile_size=size, out=out, formats="png16,npy")
 p.world.region(-2560, -2560, 1, 1)  # compile the chunk program before the clock starts
@@ -51,7 +51,8 @@ def world_on_dask(seed: int, model: str, nx: int, size: int, out: Path, workers:
     import dask
     from distributed import Client, LocalCluster
 
-    from terrain_gan import world_batch, world_dask
+    from terrain_gan.world import batch as world_batch
+    from terrain_gan.world import dask_engine as world_dask
 
     p = world_batch.plan(seed, model, tiles=(nx, nx), tile_size=size, out=out, formats="png16,npy")
     spec = p.world.spec()
@@ -66,8 +67,8 @@ def world_on_dask(seed: int, model: str, nx: int, size: int, out: Path, workers:
 
 def tile_vs_fbm(model, size: int = 1025, repeats: int = 3) -> tuple[float, float]:
     """Median seconds of one tile (fresh chunk cache, program warm) and of fBm of the same size."""
-    from terrain_gan import fbm
-    from terrain_gan.world import World
+    from terrain_gan.eval import fbm
+    from terrain_gan.world.core import World
 
     World(0, model).tile(4, 4, 33)  # compile
     tile_s, fbm_s = [], []
@@ -87,7 +88,8 @@ def default_architecture(model_path: str):
 
     from flax import nnx
 
-    from terrain_gan import config, model as model_lib, pretrained
+    from terrain_gan import config, pretrained
+    from terrain_gan.nn import model as model_lib
 
     m = pretrained.load_model(model_path)
     cfg = dataclasses.replace(m.config, model=config.ModelConfig())
@@ -97,8 +99,8 @@ def default_architecture(model_path: str):
 
 def seam_table(out: Path, nx: int, model, size: int = 257, n: int = 8) -> list[tuple[str, object]]:
     """SeamStats of the 16x16 world's files, an n x n world of `size`, and n x n independently made tiles."""
-    from terrain_gan.world import World
-    from terrain_gan.world_metrics import seam_stats
+    from terrain_gan.world.core import World
+    from terrain_gan.world.metrics import seam_stats
 
     world = World(7, model)
     independent = {(x, z): World(1000 + x + n * z, model).tile(0, 0, size) for x in range(n) for z in range(n)}

@@ -16,7 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
-from terrain_gan import dem, drainage, fbm, resample
+from terrain_gan.dem import core as dem
+from terrain_gan.dem import resample
+from terrain_gan.eval import drainage, fbm
 
 CELL_M = 90.0
 FBM_BETA = 2.6  # fbm_heightmap's default spectral exponent
@@ -36,7 +38,7 @@ def _row(name: str, height: np.ndarray) -> str:
 
 def _real(path: str) -> np.ndarray:
     """A DEM at 90 m with its sea masked to NaN."""
-    return drainage.mask_sea(resample.resample(dem.read_dem(path), CELL_M).height)
+    return dem.mask_sea(resample.resample(dem.read_dem(path), CELL_M).height)
 
 
 def main() -> None:

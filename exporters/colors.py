@@ -3,16 +3,15 @@
 Three kinds, all uint8 RGB images with one pixel per heightmap sample (row 0 = north):
   "height": lowland green to brown to white peaks over a height range (default: the map's own);
   "slope":  grass green on flats to scree brown to grey rock on cliffs, by slope angle;
-  "relief": the height tint shaded by `terrain_gan.shade.hillshade` (light from the north-west),
-            as `terrain_gan.shade.relief_rgb` but over a given range, so world tiles match.
+  "relief": the height tint shaded by `hillshade` (light from the north-west), over a given range
+            so world tiles match (default: the map's own; terrain_gan's previews and overviews use it too).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from terrain_gan.errors import TerrainGanError
-from terrain_gan.shade import hillshade
+from exporters.errors import ExportError
 
 COLOR_KINDS = ("height", "slope", "relief")
 
@@ -21,6 +20,24 @@ _HEIGHT_RGB = np.array([[70, 120, 60], [150, 160, 90], [140, 110, 80], [245, 245
 _SLOPE_STOPS_DEG = np.array([0.0, 15.0, 30.0, 45.0, 90.0])
 _SLOPE_RGB = np.array([[86, 125, 60], [120, 135, 70], [135, 110, 80], [120, 115, 110], [95, 92, 90]],
                       np.float64)
+
+
+def hillshade(height_HxW: np.ndarray, cell_size_m: float, *, azimuth_deg: float = 315.0,
+              altitude_deg: float = 45.0, z_factor: float = 1.0) -> np.ndarray:
+    """Lambertian shaded relief in [0, 1] (row 0 is north), lit from `azimuth_deg` clockwise from north.
+
+    >>> round(float(hillshade(np.zeros((3, 3)), 90.0)[1, 1]), 3)
+    0.707
+    """
+    h = np.asarray(height_HxW, np.float64) * z_factor
+    dz_drow, dz_dcol = np.gradient(h, cell_size_m)
+    # Surface normal of z(x, y) with x east (columns) and y north (minus rows).
+    nx, ny, nz = -dz_dcol, dz_drow, np.ones_like(h)
+    norm = np.sqrt(nx * nx + ny * ny + 1.0)
+    az, alt = np.radians(azimuth_deg), np.radians(altitude_deg)
+    light = np.array([np.sin(az) * np.cos(alt), np.cos(az) * np.cos(alt), np.sin(alt)])
+    shade = (nx * light[0] + ny * light[1] + nz * light[2]) / norm
+    return np.clip(shade, 0.0, 1.0)
 
 
 def _ramp(t: np.ndarray, stops: np.ndarray, rgb: np.ndarray) -> np.ndarray:
@@ -45,7 +62,7 @@ def height_rgb(height_HxW: np.ndarray, height_range=None) -> np.ndarray:
 
 
 def relief_rgb(height_HxW: np.ndarray, cell_size_m: float, height_range=None) -> np.ndarray:
-    """Height tint times hillshade (0.35 + 0.75 * shade), as `terrain_gan.shade.relief_rgb`."""
+    """Shaded relief: height tint (green lowland to brown to white peaks) times (0.35 + 0.75 * hillshade)."""
     h = np.asarray(height_HxW, np.float64)
     tint = np.stack([np.interp(_height_t(h, height_range), _HEIGHT_STOPS, _HEIGHT_RGB[:, c]) for c in range(3)], -1)
     shade = hillshade(h, cell_size_m)[..., None]
@@ -79,7 +96,7 @@ def color_map(height_HxW: np.ndarray, cell_size_m: float, kind: str, height_rang
         return slope_rgb(height_HxW, cell_size_m)
     if kind == "relief":
         return relief_rgb(height_HxW, cell_size_m, height_range)
-    raise TerrainGanError(f"unknown colour kind {kind!r}; choose one of {', '.join(COLOR_KINDS)}")
+    raise ExportError(f"unknown colour kind {kind!r}; choose one of {', '.join(COLOR_KINDS)}")
 
 
 def tile_color_map(padded: np.ndarray, cell_size_m: float, kind: str, height_range) -> np.ndarray:

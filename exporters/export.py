@@ -9,20 +9,17 @@ and one section per format. Nothing here writes: hand the result to `exporters.w
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Callable, NamedTuple
 
-import numpy as np
-
-from exporters.files import Payload
+from exporters.errors import ExportError
+from exporters.files import Payload, json_bytes
 from exporters.godot import godot_files
 from exporters.heightmap import HEIGHTMAP_FORMATS, encode_heightmap
 from exporters.job import ExportJob, export_job
 from exporters.mesh_formats import glb_files, gltf_text_files, obj_files
 from exporters.options import ExportOptions
 from exporters.unity import unity_files
-from terrain_gan.errors import TerrainGanError
 
 
 class ExportFormat(NamedTuple):
@@ -73,10 +70,10 @@ def check_formats(formats) -> tuple[str, ...]:
         names = []
     names = [n for n in names if n]
     if not names:
-        raise TerrainGanError(f"no export formats given; choose from {', '.join(FORMAT_NAMES)}")
+        raise ExportError(f"no export formats given; choose from {', '.join(FORMAT_NAMES)}")
     for n in names:
         if n not in FORMATS:
-            raise TerrainGanError(f"unknown export format {n!r}; choose from {', '.join(FORMAT_NAMES)}")
+            raise ExportError(f"unknown export format {n!r}; choose from {', '.join(FORMAT_NAMES)}")
     out = list(dict.fromkeys(names))
     for n in list(out):
         out += [i for i in FORMATS[n].includes if i not in out]
@@ -96,7 +93,7 @@ def _sidecar(job: ExportJob, sections: dict[str, dict]) -> bytes:
     }
     if job.tile is not None:
         top.update(tile=list(job.tile), grid=list(job.grid), origin_m=list(job.origin_m))
-    return (json.dumps({**top, **sections}, indent=2, sort_keys=True) + "\n").encode()
+    return json_bytes({**top, **sections})
 
 
 def export_parts(height_HxW, stem, formats, *, cell_size_m, height_range=None, padded=None, tile=None,
@@ -105,6 +102,7 @@ def export_parts(height_HxW, stem, formats, *, cell_size_m, height_range=None, p
 
     For callers that write their own sidecar (`terrain-gan generate`) and merge the sections into it.
 
+    >>> import numpy as np
     >>> files, sections, job = export_parts(np.zeros((33, 33)), "out/t", "obj,unity", cell_size_m=16)
     >>> sorted(p.name for p in files), sections["unity"]["terrain_size"]["x"]
     (['t.obj', 't_unity.json', 't_unity.raw'], 512.0)
@@ -117,7 +115,7 @@ def export_parts(height_HxW, stem, formats, *, cell_size_m, height_range=None, p
         made, section = FORMATS[name].encode(job)
         clash = set(made) & set(files)
         if clash:
-            raise TerrainGanError(f"{sorted(clash)[0]}: two formats would write this file")
+            raise ExportError(f"{sorted(clash)[0]}: two formats would write this file")
         files.update(made)
         sections[name] = section
     return files, sections, job
@@ -142,6 +140,7 @@ def export_files(height_HxW, stem, formats, *, cell_size_m, height_range=None, p
     Returns:
       {path: payload} for `exporters.write_files` (payloads may be chunk iterators: write each once).
 
+    >>> import numpy as np
     >>> files = export_files(np.zeros((3, 3)), Path("out/t"), "glb,r16", cell_size_m=10)
     >>> sorted(p.as_posix() for p in files)
     ['out/t.glb', 'out/t.json', 'out/t.r16']
@@ -152,6 +151,6 @@ def export_files(height_HxW, stem, formats, *, cell_size_m, height_range=None, p
     if _SIDECAR_FORMATS & set(sections):
         side = job.path(".json")
         if side in files:
-            raise TerrainGanError(f"{side}: two formats would write this file")
+            raise ExportError(f"{side}: two formats would write this file")
         files[side] = _sidecar(job, sections)
     return files

@@ -1,5 +1,7 @@
 """The one place exporters touch the filesystem: all of an export's files, written atomically together.
 
+Also the atomic-write helpers terrain_gan uses for its own files (checkpoints, manifests).
+
 Encoders return `{path: payload}` where a payload is bytes-like or an iterable of bytes-like
 chunks (numpy arrays are written straight from memory, never joined into one copy). A chunk may
 live in a buffer the encoder reuses, so each is written (or copied) before the next is taken. Every file goes to
@@ -10,17 +12,95 @@ renamed, so a failure leaves no partial file and no half of a multi-file export.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import re
+import socket
+import tempfile
 from pathlib import Path
-from typing import Mapping, Sequence, Union
+from typing import Iterator, Mapping, Sequence, Union
 
 import numpy as np
 
-from terrain_gan.errors import TerrainGanError
-from terrain_gan.fileio import atomic_path
+from exporters.errors import ExportError
 
 Payload = Union[bytes, bytearray, memoryview, np.ndarray, Sequence]
 _BUFFERS = (bytes, bytearray, memoryview, np.ndarray)
+
+
+def json_bytes(obj) -> bytes:
+    """`obj` as the JSON every sidecar and manifest is written in: indented, keys sorted, a final newline.
+
+    >>> json_bytes({"b": 1, "a": [2]})
+    b'{\\n  "a": [\\n    2\\n  ],\\n  "b": 1\\n}\\n'
+    """
+    return (json.dumps(obj, indent=2, sort_keys=True) + "\n").encode()
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
+    """Yields a temporary path beside `path`; renames it onto `path` on success.
+
+    The caller writes the temporary file by any means (a library that takes a
+    filename, say). On an exception the temporary file is removed and `path`
+    is left as it was.
+    """
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise ExportError(f"{path}: output folder {folder} does not exist")
+    if path.is_dir():
+        raise ExportError(f"{path}: is a folder, expected a file path")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}~{_HOST}~{os.getpid()}~", suffix=".part" + path.suffix, dir=folder)
+    except OSError as e:
+        raise ExportError(f"{path}: cannot write here ({e.strerror})") from None
+    os.close(fd)
+    tmp = Path(tmp)
+    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; users expect ordinary file modes
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+# Temporary names carry host and process, so a later run can tell a killed writer's leftovers from a live one's.
+_HOST = socket.gethostname().replace("~", "-")
+_TEMP = re.compile(r"\..*~(?P<host>[^~]*)~(?P<pid>\d+)~[^~]*\.part[^~]*")
+
+
+def remove_stale_temps(folder: str | os.PathLike) -> list[Path]:
+    """Deletes temporaries left in `folder` by writers on this host that were killed; returns them.
+
+    A live writer's temporaries (this process's, or another job's sharing the folder) are kept.
+    """
+    stale = []
+    for p in Path(folder).glob(".*.part*"):
+        m = _TEMP.fullmatch(p.name)
+        if m and m["host"] == _HOST and not _alive(int(m["pid"])):
+            p.unlink(missing_ok=True)
+            stale.append(p)
+    return stale
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's live process
+        pass
+    return True
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def join_payload(payload: Payload) -> bytes:
@@ -56,7 +136,7 @@ def write_files(files: Mapping[Union[str, os.PathLike], Payload]) -> list[Path]:
     """
     paths = [Path(p) for p in files]
     if len(set(paths)) != len(paths):
-        raise TerrainGanError(f"{paths[0]}: export would write the same file twice")
+        raise ExportError(f"{paths[0]}: export would write the same file twice")
     try:
         with contextlib.ExitStack() as stack:
             # Renames happen as the stack unwinds, after every temporary file is complete.
@@ -64,7 +144,7 @@ def write_files(files: Mapping[Union[str, os.PathLike], Payload]) -> list[Path]:
                 _write_one(stack.enter_context(atomic_path(path)), payload)
     except OSError as e:
         name = e.filename or (paths[0] if paths else "?")
-        raise TerrainGanError(f"{name}: cannot write ({e.strerror or e})") from None
+        raise ExportError(f"{name}: cannot write ({e.strerror or e})") from None
     return paths
 
 

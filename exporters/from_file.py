@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from exporters.errors import ExportError
 from exporters.export import check_formats, export_files
 from exporters.files import Payload, sidecar_path
 from exporters.options import ExportOptions
 from exporters.read import read_heightmap
-from terrain_gan.errors import TerrainGanError
 
 # Suffixes an --out may carry by mistake ("out/t.glb"): dropped, the stem is what counts.
 _OUTPUT_SUFFIXES = frozenset({".glb", ".gltf", ".bin", ".obj", ".mtl", ".png", ".tif", ".tiff", ".npy", ".raw",
@@ -65,21 +65,21 @@ def export_from_file(source, formats, *, out=None, cell_size_m=None, height_rang
     names = check_formats(formats)  # a bad format name costs no reading
     source = Path(source)
     if out is not None and Path(out).is_file() and Path(out).suffix.lower() not in _OUTPUT_SUFFIXES:
-        raise TerrainGanError(f"{out}: --out is an existing file; give a folder or an output path without suffix")
+        raise ExportError(f"{out}: --out is an existing file; give a folder or an output path without suffix")
     height, meta = read_heightmap(source)
     if cell_size_m is None:
         cell_size_m = meta.get("cell_size_m")
         if cell_size_m is None:
-            raise TerrainGanError(f"{source}: no cell size in the file or a sidecar; pass --cell-size METRES")
+            raise ExportError(f"{source}: no cell size in the file or a sidecar; pass --cell-size METRES")
     if height_range is None:
         height_range = _recorded_range(meta, height)
     stem = output_stem(source, out)
     if not (stem.parent if str(stem.parent) else Path(".")).is_dir():
-        raise TerrainGanError(f"{stem}: output folder {stem.parent} does not exist")
+        raise ExportError(f"{stem}: output folder {stem.parent} does not exist")
     files = export_files(height, stem, names, cell_size_m=cell_size_m, height_range=height_range,
                          options=options)
     inputs = {source.resolve(), sidecar_path(source).resolve()}
     for path in files:
         if path.resolve() in inputs:
-            raise TerrainGanError(f"{path}: the export would overwrite its own input; pass --out another/stem")
+            raise ExportError(f"{path}: the export would overwrite its own input; pass --out another/stem")
     return files

@@ -22,8 +22,8 @@ from typing import Iterator
 
 import numpy as np
 
+from exporters.errors import ExportError
 from exporters.grid import TerrainGrid, fill_vertices, grid_faces, position_bounds, skirt_faces, skirt_vertices
-from terrain_gan.errors import TerrainGanError
 
 GLB_LIMIT = 2**32 - 1  # a GLB's total length is a uint32
 _ARRAY_BUFFER, _ELEMENT_ARRAY_BUFFER = 34962, 34963
@@ -126,7 +126,7 @@ def check_glb_size(g: TerrainGrid, texture_png: bytes | None, name: str) -> None
     """Refuses, before anything is built, a mesh whose GLB would pass the format's 4 GiB limit."""
     total = sum(n + _pad4(n) for n in _sizes(g, texture_png)) + 28 + 4096  # + header and JSON
     if total > GLB_LIMIT:
-        raise TerrainGanError(f"{name}: mesh of {g.n_vertices} vertices needs {total / 2**30:.1f} GiB, beyond "
+        raise ExportError(f"{name}: mesh of {g.n_vertices} vertices needs {total / 2**30:.1f} GiB, beyond "
                               "GLB's 4 GiB limit; use --lod, split the map into tiles, or export .gltf")
 
 

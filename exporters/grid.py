@@ -22,8 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from exporters.errors import ExportError
 from exporters.quantize import check_cell_size, check_heightmap
-from terrain_gan.errors import TerrainGanError
 
 
 @dataclass(frozen=True)
@@ -76,7 +76,7 @@ def lod_indices(n: int, lod: int) -> np.ndarray:
     [0, 4, 8, 9]
     """
     if isinstance(lod, bool) or not isinstance(lod, (int, np.integer)) or lod < 1:
-        raise TerrainGanError(f"level of detail must be a whole number >= 1, got {lod!r}")
+        raise ExportError(f"level of detail must be a whole number >= 1, got {lod!r}")
     idx = np.arange(0, n, int(lod))
     return idx if idx[-1] == n - 1 else np.append(idx, n - 1)
 
@@ -92,9 +92,9 @@ def pad_heightmap(height_HxW: np.ndarray, padded=None) -> np.ndarray:
     if padded is not None:
         padded = np.asarray(padded, np.float32)
         if padded.shape != p.shape:
-            raise TerrainGanError(f"padded heightmap must be {p.shape} for a {h.shape} tile, got {padded.shape}")
+            raise ExportError(f"padded heightmap must be {p.shape} for a {h.shape} tile, got {padded.shape}")
         if not np.array_equal(padded[1:-1, 1:-1], h):
-            raise TerrainGanError("padded heightmap's interior differs from the tile's heights")
+            raise ExportError("padded heightmap's interior differs from the tile's heights")
         p[:] = padded
     p[1:-1, 1:-1] = h
     # Linear extrapolation makes the central difference at the edge equal the one-sided one.
@@ -116,7 +116,7 @@ def _positive(name: str, value) -> float:
     except (TypeError, ValueError):
         x = float("nan")
     if not np.isfinite(x) or x <= 0:
-        raise TerrainGanError(f"{name} must be a positive number, got {value!r}")
+        raise ExportError(f"{name} must be a positive number, got {value!r}")
     return x
 
 
@@ -135,7 +135,7 @@ def terrain_grid(height_HxW, *, cell_size_m, height_scale: float = 1.0, scale: f
     except (TypeError, ValueError):
         skirt = float("nan")
     if not np.isfinite(skirt) or skirt < 0:
-        raise TerrainGanError(f"skirt depth must be >= 0 metres, got {skirt_m!r}")
+        raise ExportError(f"skirt depth must be >= 0 metres, got {skirt_m!r}")
     p = pad_heightmap(h, padded)
     rgb = None
     if colors is not None:

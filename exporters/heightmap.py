@@ -16,10 +16,10 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
+from exporters.errors import ExportError
 from exporters.files import write_files
 from exporters.png import png_bytes
 from exporters.quantize import check_cell_size, check_heightmap, height_range_of, quantize_u16
-from terrain_gan.errors import TerrainGanError
 
 
 def geotiff_bytes(height_HxW: np.ndarray, cell_size_m: float, description: str = "") -> bytes:
@@ -52,12 +52,22 @@ def npy_bytes(height_HxW: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
-def exr_bytes(height_HxW: np.ndarray) -> bytes:
-    """A single-channel float32 OpenEXR (channel `R`, ZIP compressed), as Terrain3D and HTerrain read."""
+def require_openexr():
+    """The OpenEXR module, or a one-line error naming the extra to install.
+
+    >>> require_openexr().__name__
+    'OpenEXR'
+    """
     try:
         import OpenEXR
     except ImportError:
-        raise TerrainGanError("EXR export needs OpenEXR: pip install 'terrain-gan[exr]'") from None
+        raise ExportError("EXR export needs OpenEXR: pip install 'terrain-gan[exr]'") from None
+    return OpenEXR
+
+
+def exr_bytes(height_HxW: np.ndarray) -> bytes:
+    """A single-channel float32 OpenEXR (channel `R`, ZIP compressed), as Terrain3D and HTerrain read."""
+    OpenEXR = require_openexr()
     header = {"compression": OpenEXR.ZIP_COMPRESSION, "type": OpenEXR.scanlineimage}
     buf = io.BytesIO()
     with OpenEXR.File(header, {"R": np.ascontiguousarray(height_HxW, np.float32)}) as f:
@@ -120,12 +130,12 @@ def format_from_path(path, fmt: str | None = None) -> str:
     """
     if fmt is not None:
         if fmt not in HEIGHTMAP_FORMATS:
-            raise TerrainGanError(f"{path}: unknown heightmap format {fmt!r}; "
+            raise ExportError(f"{path}: unknown heightmap format {fmt!r}; "
                                   f"choose one of {', '.join(HEIGHTMAP_FORMATS)}")
         return fmt
     suffix = str(path).lower().rsplit(".", 1)[-1] if "." in str(path) else ""
     if f".{suffix}" not in _SUFFIXES:
-        raise TerrainGanError(f"{path}: cannot tell the heightmap format from suffix {suffix!r}; "
+        raise ExportError(f"{path}: cannot tell the heightmap format from suffix {suffix!r}; "
                               f"pass fmt= one of {', '.join(HEIGHTMAP_FORMATS)}")
     return _SUFFIXES[f".{suffix}"]
 

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import numpy as np
 
+from exporters.errors import ExportError
 from exporters.grid import TerrainGrid, pad_heightmap, terrain_grid
 from exporters.options import ExportOptions
 from exporters.quantize import check_cell_size, check_heightmap, height_range_of
-from terrain_gan.errors import TerrainGanError
 
 
 def file_path(stem: Path, suffix: str) -> Path:
@@ -66,17 +66,17 @@ def _check_tile(tile, grid) -> tuple[tuple[int, int] | None, tuple[int, int] | N
                 return int(a), int(b)
         except (TypeError, ValueError):
             pass
-        raise TerrainGanError(f"{name} must be a pair of whole numbers, got {v!r}")
+        raise ExportError(f"{name} must be a pair of whole numbers, got {v!r}")
 
     tile = None if tile is None else pair("tile", tile)
     grid = None if grid is None else pair("grid", grid)
     if grid is not None and min(grid) < 1:
-        raise TerrainGanError(f"grid must hold at least 1 x 1 tiles, got {grid}")
+        raise ExportError(f"grid must hold at least 1 x 1 tiles, got {grid}")
     if tile is not None:
         if grid is None:
-            raise TerrainGanError(f"tile {tile} needs grid=(nx, nz), the world's size in tiles")
+            raise ExportError(f"tile {tile} needs grid=(nx, nz), the world's size in tiles")
         if not (0 <= tile[0] < grid[0] and 0 <= tile[1] < grid[1]):
-            raise TerrainGanError(f"tile {tile} lies outside the {grid[0]} x {grid[1]} tile grid")
+            raise ExportError(f"tile {tile} lies outside the {grid[0]} x {grid[1]} tile grid")
     return tile, grid
 
 
@@ -85,9 +85,9 @@ def _check_padded(padded, name: str) -> np.ndarray:
     try:
         p = np.asarray(padded, np.float32)
     except (TypeError, ValueError):
-        raise TerrainGanError(f"{name}: padded heights must be a 2-D array of numbers") from None
+        raise ExportError(f"{name}: padded heights must be a 2-D array of numbers") from None
     if p.ndim != 2 or np.isinf(p).any():
-        raise TerrainGanError(f"{name}: padded heights must be a 2-D array of finite numbers (NaN = no neighbour)")
+        raise ExportError(f"{name}: padded heights must be a 2-D array of finite numbers (NaN = no neighbour)")
     return p
 
 
@@ -144,7 +144,7 @@ class ExportJob:
 
 def export_job(height_HxW, stem, *, cell_size_m, height_range=None, padded=None, tile=None, grid=None,
                options: ExportOptions | None = None) -> ExportJob:
-    """Checks every input of an export (one-line TerrainGanError on the first problem) and bundles them.
+    """Checks every input of an export (one-line ExportError on the first problem) and bundles them.
 
     Arguments are those of `exporters.export_files`.
 
@@ -154,12 +154,12 @@ def export_job(height_HxW, stem, *, cell_size_m, height_range=None, padded=None,
     >>> export_job([[0, 1], [2, 3]], "t", cell_size_m=10, tile=(1, 0))
     Traceback (most recent call last):
     ...
-    terrain_gan.errors.TerrainGanError: tile (1, 0) needs grid=(nx, nz), the world's size in tiles
+    exporters.errors.ExportError: tile (1, 0) needs grid=(nx, nz), the world's size in tiles
     """
     stem = Path(stem)
     name = str(stem)
     if not stem.name or stem.name in (".", ".."):
-        raise TerrainGanError(f"{name!r}: export stem must name a file, e.g. out/terrain")
+        raise ExportError(f"{name!r}: export stem must name a file, e.g. out/terrain")
     h = check_heightmap(height_HxW, name)
     cell = check_cell_size(cell_size_m, name)
     lo, hi = height_range_of(h, height_range, name)
@@ -169,9 +169,9 @@ def export_job(height_HxW, stem, *, cell_size_m, height_range=None, padded=None,
     if options is None:
         options = ExportOptions()
     elif not isinstance(options, ExportOptions):
-        raise TerrainGanError(f"options must be an exporters.ExportOptions, got {type(options).__name__}")
+        raise ExportError(f"options must be an exporters.ExportOptions, got {type(options).__name__}")
     try:
         p = pad_heightmap(h, padded)
-    except TerrainGanError as e:
-        raise TerrainGanError(f"{name}: {e}") from None
+    except ExportError as e:
+        raise ExportError(f"{name}: {e}") from None
     return ExportJob(h, p, stem, cell, (lo, hi), tile, grid, options)

@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass
 
 from exporters.colors import COLOR_KINDS
-from terrain_gan.errors import TerrainGanError
+from exporters.errors import ExportError
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,7 @@ class ExportOptions:
     >>> ExportOptions(scale=0)
     Traceback (most recent call last):
     ...
-    terrain_gan.errors.TerrainGanError: --scale must be a positive number, got 0
+    exporters.errors.ExportError: --scale must be a positive number, got 0
     """
 
     height_scale: float = 1.0
@@ -48,15 +48,15 @@ class ExportOptions:
         for name in ("height_scale", "scale"):
             object.__setattr__(self, name, _positive(f"--{name.replace('_', '-')}", getattr(self, name)))
         if isinstance(self.lod, bool) or not isinstance(self.lod, int) or self.lod < 1:
-            raise TerrainGanError(f"--lod must be a whole number >= 1, got {self.lod!r}")
+            raise ExportError(f"--lod must be a whole number >= 1, got {self.lod!r}")
         skirt = _number(self.skirt_m)
         if not math.isfinite(skirt) or skirt < 0:
-            raise TerrainGanError(f"--skirt must be >= 0 metres, got {self.skirt_m!r}")
+            raise ExportError(f"--skirt must be >= 0 metres, got {self.skirt_m!r}")
         object.__setattr__(self, "skirt_m", skirt)
         for name in ("colors", "texture"):
             kind = getattr(self, name)
             if kind is not None and kind not in COLOR_KINDS:
-                raise TerrainGanError(f"--{name}: unknown colour kind {kind!r}; choose one of "
+                raise ExportError(f"--{name}: unknown colour kind {kind!r}; choose one of "
                                       f"{', '.join(COLOR_KINDS)}")
         object.__setattr__(self, "resample", bool(self.resample))
 
@@ -83,5 +83,5 @@ def _positive(name: str, value) -> float:
     """`value` as a positive finite float, or a one-line error naming the option."""
     x = _number(value)
     if not math.isfinite(x) or x <= 0:
-        raise TerrainGanError(f"{name} must be a positive number, got {value!r}")
+        raise ExportError(f"{name} must be a positive number, got {value!r}")
     return x

@@ -12,7 +12,7 @@ import zlib
 
 import numpy as np
 
-from terrain_gan.errors import TerrainGanError
+from exporters.errors import ExportError
 
 # (dtype kind+size, channels) -> (PNG bit depth, PNG colour type)
 _MODES = {("u1", 1): (8, 0), ("u1", 3): (8, 2), ("u1", 4): (8, 6), ("u2", 1): (16, 0)}
@@ -33,7 +33,7 @@ def png_bytes(image: np.ndarray, *, level: int = 6) -> bytes:
     channels = 1 if img.ndim == 2 else img.shape[-1]
     mode = _MODES.get((f"{img.dtype.kind}{img.dtype.itemsize}", channels))
     if mode is None or img.ndim not in (2, 3):
-        raise TerrainGanError(f"PNG: cannot encode a {img.dtype} image of shape {img.shape}")
+        raise ExportError(f"PNG: cannot encode a {img.dtype} image of shape {img.shape}")
     rows, cols = img.shape[:2]
     raw = np.ascontiguousarray(img, img.dtype.newbyteorder(">")).view(np.uint8).reshape(rows, -1)
     filtered = np.empty((rows, raw.shape[1] + 1), np.uint8)

@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from terrain_gan.errors import TerrainGanError
+from exporters.errors import ExportError
 
 U16_MAX = 65535
 
 
 def check_heightmap(height_HxW, name: str = "heightmap") -> np.ndarray:
-    """Returns the heightmap as C-contiguous float32, or raises a one-line TerrainGanError.
+    """Returns the heightmap as C-contiguous float32, or raises a one-line ExportError.
 
     >>> check_heightmap([[1, 2], [3, 4]]).dtype
     dtype('float32')
@@ -29,28 +29,28 @@ def check_heightmap(height_HxW, name: str = "heightmap") -> np.ndarray:
     try:
         h = np.asarray(height_HxW)
     except (TypeError, ValueError) as e:
-        raise TerrainGanError(f"{name}: not a numeric array ({e})") from None
+        raise ExportError(f"{name}: not a numeric array ({e})") from None
     if h.dtype.kind not in "biuf":
-        raise TerrainGanError(f"{name}: heights must be numbers, got dtype {h.dtype}")
+        raise ExportError(f"{name}: heights must be numbers, got dtype {h.dtype}")
     if h.ndim != 2:
-        raise TerrainGanError(f"{name}: expected a 2-D heightmap (rows x columns), got shape {h.shape}")
+        raise ExportError(f"{name}: expected a 2-D heightmap (rows x columns), got shape {h.shape}")
     if h.shape[0] < 2 or h.shape[1] < 2:
-        raise TerrainGanError(f"{name}: heightmap of shape {h.shape} is too small, needs at least 2x2 samples")
+        raise ExportError(f"{name}: heightmap of shape {h.shape} is too small, needs at least 2x2 samples")
     h = np.ascontiguousarray(h, dtype=np.float32)
     if not np.isfinite(h).all():
         bad = int(np.count_nonzero(~np.isfinite(h)))
-        raise TerrainGanError(f"{name}: {bad} height(s) are NaN or infinite; fill voids before exporting")
+        raise ExportError(f"{name}: {bad} height(s) are NaN or infinite; fill voids before exporting")
     return h
 
 
 def check_cell_size(cell_size_m, name: str = "heightmap") -> float:
-    """Returns the cell size as a positive finite float, or raises TerrainGanError."""
+    """Returns the cell size as a positive finite float, or raises ExportError."""
     try:
         cell = float(cell_size_m)
     except (TypeError, ValueError):
-        raise TerrainGanError(f"{name}: cell size must be a number of metres, got {cell_size_m!r}") from None
+        raise ExportError(f"{name}: cell size must be a number of metres, got {cell_size_m!r}") from None
     if not np.isfinite(cell) or cell <= 0:
-        raise TerrainGanError(f"{name}: cell size must be positive metres, got {cell_size_m!r}")
+        raise ExportError(f"{name}: cell size must be positive metres, got {cell_size_m!r}")
     return cell
 
 
@@ -68,12 +68,12 @@ def height_range_of(h: np.ndarray, height_range=None, name: str = "heightmap") -
     try:
         lo, hi = (float(v) for v in height_range)
     except (TypeError, ValueError):
-        raise TerrainGanError(f"{name}: height_range must be (lo, hi) metres, got {height_range!r}") from None
+        raise ExportError(f"{name}: height_range must be (lo, hi) metres, got {height_range!r}") from None
     if not (np.isfinite(lo) and np.isfinite(hi)) or hi < lo:
-        raise TerrainGanError(f"{name}: height_range must be finite with lo <= hi, got {height_range!r}")
+        raise ExportError(f"{name}: height_range must be finite with lo <= hi, got {height_range!r}")
     # Heights are float32: a range that holds them once rounded to float32 holds them (the codes clip).
     if dmin < min(lo, float(np.float32(lo))) or dmax > max(hi, float(np.float32(hi))):
-        raise TerrainGanError(
+        raise ExportError(
             f"{name}: heights span [{dmin:g}, {dmax:g}] m, outside height_range [{lo:g}, {hi:g}] m")
     return lo, hi
 

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import numpy as np
 
+from exporters.errors import ExportError
 from exporters.files import sidecar_path
 from exporters.heightmap import format_from_path
 from exporters.quantize import check_heightmap, dequantize_u16
-from terrain_gan.errors import TerrainGanError
 
 
 def read_sidecar(path, *, required: bool) -> dict:
@@ -25,15 +25,15 @@ def read_sidecar(path, *, required: bool) -> dict:
     side = sidecar_path(path)
     if not side.is_file():
         if required:
-            raise TerrainGanError(f"{path}: needs its sidecar {side.name} (min_height_m, max_height_m, "
+            raise ExportError(f"{path}: needs its sidecar {side.name} (min_height_m, max_height_m, "
                                   "cell_size_m) to recover metres")
         return {}
     try:
         meta = json.loads(side.read_text())
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise TerrainGanError(f"{side}: unreadable sidecar ({e})") from None
+        raise ExportError(f"{side}: unreadable sidecar ({e})") from None
     if not isinstance(meta, dict):
-        raise TerrainGanError(f"{side}: sidecar must be a JSON object")
+        raise ExportError(f"{side}: sidecar must be a JSON object")
     return meta
 
 
@@ -42,7 +42,7 @@ def _sidecar_float(meta: dict, key: str, path) -> float:
     try:
         return float(meta[key])
     except (KeyError, TypeError, ValueError):
-        raise TerrainGanError(f"{sidecar_path(path)}: missing or bad {key!r}") from None
+        raise ExportError(f"{sidecar_path(path)}: missing or bad {key!r}") from None
 
 
 def _read_png16(path: Path) -> np.ndarray:
@@ -50,7 +50,7 @@ def _read_png16(path: Path) -> np.ndarray:
 
     q = iio.imread(path)
     if q.dtype != np.uint16 or q.ndim != 2:
-        raise TerrainGanError(f"{path}: expected a 16-bit greyscale PNG, got {q.dtype} {q.shape}")
+        raise ExportError(f"{path}: expected a 16-bit greyscale PNG, got {q.dtype} {q.shape}")
     return q
 
 
@@ -58,7 +58,7 @@ def _read_u16_raw(path: Path, meta: dict, big_endian: bool = False) -> np.ndarra
     rows, cols = int(_sidecar_float(meta, "rows", path)), int(_sidecar_float(meta, "columns", path))
     data = np.fromfile(path, ">u2" if big_endian else "<u2")
     if data.size != rows * cols:
-        raise TerrainGanError(f"{path}: holds {data.size} samples, sidecar says {rows}x{cols}")
+        raise ExportError(f"{path}: holds {data.size} samples, sidecar says {rows}x{cols}")
     return data.reshape(rows, cols)
 
 
@@ -83,11 +83,11 @@ def _read_exr(path: Path) -> np.ndarray:
     try:
         import OpenEXR
     except ImportError:
-        raise TerrainGanError(f"{path}: reading EXR needs OpenEXR: pip install 'terrain-gan[exr]'") from None
+        raise ExportError(f"{path}: reading EXR needs OpenEXR: pip install 'terrain-gan[exr]'") from None
     with OpenEXR.File(str(path)) as f:
         channels = f.channels()
         if "R" not in channels:
-            raise TerrainGanError(f"{path}: EXR has no channel 'R' (has {', '.join(channels)})")
+            raise ExportError(f"{path}: EXR has no channel 'R' (has {', '.join(channels)})")
         return np.array(channels["R"].pixels, np.float32)
 
 
@@ -103,16 +103,17 @@ def read_heightmap(path, fmt: str | None = None) -> tuple[np.ndarray, dict]:
 
     >>> import tempfile, os
     >>> from exporters.heightmap import write_heightmap
-    >>> from terrain_gan.fileio import write_json
+    >>> from exporters.files import json_bytes, write_files
     >>> p = os.path.join(tempfile.mkdtemp(), "t.r16")
-    >>> write_json(p[:-4] + ".json", write_heightmap(np.array([[1.0, 2.0], [3.0, 4.0]]), p, cell_size_m=5))
+    >>> sidecar = write_heightmap(np.array([[1.0, 2.0], [3.0, 4.0]]), p, cell_size_m=5)
+    >>> _ = write_files({p[:-4] + ".json": json_bytes(sidecar)})
     >>> read_heightmap(p)[0].tolist()
     [[1.0, 2.0], [3.0, 4.0]]
     """
     path = Path(path)
     fmt = format_from_path(path, fmt)
     if not path.is_file():
-        raise TerrainGanError(f"{path}: no such heightmap file")
+        raise ExportError(f"{path}: no such heightmap file")
     u16 = fmt in ("png16", "raw16", "r16")
     meta = read_sidecar(path, required=u16)
     try:
@@ -130,10 +131,10 @@ def read_heightmap(path, fmt: str | None = None) -> tuple[np.ndarray, dict]:
             codes = meta[fmt] if isinstance(meta.get(fmt), dict) else meta  # a section per format, or top level
             lo = _sidecar_float(codes, "min_height_m", path)
             h = dequantize_u16(q, lo, _sidecar_float(codes, "max_height_m", path))
-    except TerrainGanError:
+    except ExportError:
         raise
     except Exception as e:  # a decoder's own error on a corrupt file: one line naming it
-        raise TerrainGanError(f"{path}: cannot read as {fmt} ({type(e).__name__}: {e})") from None
+        raise ExportError(f"{path}: cannot read as {fmt} ({type(e).__name__}: {e})") from None
     h = check_heightmap(h, str(path))
     cell = meta.get("cell_size_m")
     meta = {**meta, "format": fmt, "cell_size_m": None if cell is None else float(cell)}

@@ -13,8 +13,8 @@ from typing import Mapping
 
 import numpy as np
 
+from exporters.errors import ExportError
 from exporters.quantize import check_heightmap
-from terrain_gan.errors import TerrainGanError
 
 Key = tuple[int, int]
 
@@ -22,18 +22,18 @@ Key = tuple[int, int]
 def check_tiles(tiles: Mapping[Key, np.ndarray]) -> dict[Key, np.ndarray]:
     """Tiles as float32, checked: one shape for all, shared borders equal bit for bit."""
     if not tiles:
-        raise TerrainGanError("world export: no tiles given")
+        raise ExportError("world export: no tiles given")
     out = {(int(x), int(z)): check_heightmap(h, f"tile ({x}, {z})") for (x, z), h in tiles.items()}
     shapes = {h.shape for h in out.values()}
     if len(shapes) != 1:
-        raise TerrainGanError(f"world export: tiles must all have one shape, got {sorted(shapes)}")
+        raise ExportError(f"world export: tiles must all have one shape, got {sorted(shapes)}")
     for (x, z), h in out.items():
         east, south = out.get((x + 1, z)), out.get((x, z + 1))
         if east is not None and not np.array_equal(h[:, -1], east[:, 0]):
-            raise TerrainGanError(f"tile ({x + 1}, {z}): first column differs from tile ({x}, {z})'s last; "
+            raise ExportError(f"tile ({x + 1}, {z}): first column differs from tile ({x}, {z})'s last; "
                                   "world tiles must share their border samples")
         if south is not None and not np.array_equal(h[-1], south[0]):
-            raise TerrainGanError(f"tile ({x}, {z + 1}): first row differs from tile ({x}, {z})'s last; "
+            raise ExportError(f"tile ({x}, {z + 1}): first row differs from tile ({x}, {z})'s last; "
                                   "world tiles must share their border samples")
     return out
 

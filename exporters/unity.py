@@ -10,11 +10,10 @@ Multi-tile names end `_X_Z` (Terrain Toolbox batch import): X counts tiles east,
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 
-from terrain_gan.errors import TerrainGanError
+from exporters.errors import ExportError
+from exporters.files import json_bytes
 
 UNITY_RESOLUTIONS = tuple(2**n + 1 for n in range(5, 13))  # 33 .. 4097
 
@@ -29,11 +28,11 @@ def unity_resolution(shape: tuple[int, int], *, resample: bool, name: str) -> in
     if rows == cols and rows in UNITY_RESOLUTIONS:
         return rows
     if not resample:
-        raise TerrainGanError(f"{name}: Unity needs a square heightmap of 2^n+1 samples (33, 65, ..., 4097), "
+        raise ExportError(f"{name}: Unity needs a square heightmap of 2^n+1 samples (33, 65, ..., 4097), "
                               f"got {rows}x{cols}; pass --resample (resample=True) to resample it")
     fits = [n for n in UNITY_RESOLUTIONS if n >= max(rows, cols)]
     if not fits:
-        raise TerrainGanError(f"{name}: {rows}x{cols} is larger than Unity's 4097x4097 limit; "
+        raise ExportError(f"{name}: {rows}x{cols} is larger than Unity's 4097x4097 limit; "
                               "split it into tiles first")
     return fits[0]
 
@@ -125,4 +124,4 @@ def unity_files(job) -> tuple[dict, dict]:
         settings["tile"] = {"x": job.tile[0], "z": job.grid[1] - 1 - job.tile[1]}
     sidecar = {**meta, "unity": settings}
     section = {"file": raw.name, "settings": side.name, **settings}
-    return {raw: data, side: (json.dumps(sidecar, indent=2, sort_keys=True) + "\n").encode()}, section
+    return {raw: data, side: json_bytes(sidecar)}, section

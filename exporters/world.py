@@ -8,16 +8,16 @@ cell metres south of the world's north-west corner (Unity: z counted north from 
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
+from exporters.errors import ExportError
 from exporters.export import check_formats
+from exporters.files import json_bytes
 from exporters.godot import world_tscn
 from exporters.job import export_job, tile_stem, unity_name
 from exporters.options import ExportOptions
 from exporters.quantize import check_cell_size
 from exporters.unity import unity_resolution, unity_settings
-from terrain_gan.errors import TerrainGanError
 
 
 def _tile_shape(tile_size) -> tuple[int, int]:
@@ -26,9 +26,9 @@ def _tile_shape(tile_size) -> tuple[int, int]:
         rows, cols = (tile_size, tile_size) if isinstance(tile_size, int) else tuple(tile_size)
         rows, cols = int(rows), int(cols)
     except (TypeError, ValueError):
-        raise TerrainGanError(f"tile_size must be samples per side or (rows, cols), got {tile_size!r}") from None
+        raise ExportError(f"tile_size must be samples per side or (rows, cols), got {tile_size!r}") from None
     if rows < 2 or cols < 2:
-        raise TerrainGanError(f"tiles must be at least 2 x 2 samples, got {rows} x {cols}")
+        raise ExportError(f"tiles must be at least 2 x 2 samples, got {rows} x {cols}")
     return rows, cols
 
 
@@ -36,6 +36,7 @@ def unity_world(out_dir: Path, grid, shape, cell: float, height_range, options: 
                 prefix: str) -> dict:
     """{out_dir/unity_terrain.json: bytes}: Terrain Toolbox batch-import settings and every tile's place.
 
+    >>> import json
     >>> doc = json.loads(unity_world(Path("w"), (2, 1), (33, 33), 10.0, (0.0, 9.0), ExportOptions(), "tile")[
     ...     Path("w/unity_terrain.json")])
     >>> [t["file"] for t in doc["tiles"]], doc["toolbox"]["tiles_x"]
@@ -62,7 +63,7 @@ def unity_world(out_dir: Path, grid, shape, cell: float, height_range, options: 
         **common,
         "tiles": tiles,
     }
-    return {out_dir / "unity_terrain.json": (json.dumps(doc, indent=2, sort_keys=True) + "\n").encode()}
+    return {out_dir / "unity_terrain.json": json_bytes(doc)}
 
 
 def world_files(out_dir, grid, tile_size, cell_size_m, height_range, formats,
@@ -91,7 +92,7 @@ def world_files(out_dir, grid, tile_size, cell_size_m, height_range, formats,
     try:
         lo, hi = (float(v) for v in height_range)
     except (TypeError, ValueError):
-        raise TerrainGanError(f"{out_dir}: world files need the world's height_range (lo, hi) metres, "
+        raise ExportError(f"{out_dir}: world files need the world's height_range (lo, hi) metres, "
                               f"got {height_range!r}") from None
     job = export_job([[lo, hi], [lo, hi]], tile_stem(out_dir, (0, 0), prefix), cell_size_m=cell,
                      height_range=height_range, tile=(0, 0), grid=grid, options=options)

@@ -11,9 +11,9 @@ __all__ = ["Layout", "TerrainGanError", "World", "generate", "load_config", "loa
 _LAZY = {
     "generate": ("terrain_gan.generation", "generate"),
     "load_model": ("terrain_gan.pretrained", "load_model"),
-    "World": ("terrain_gan.world", "World"),
-    "Layout": ("terrain_gan.world_layout", "Layout"),
-    "read_dem": ("terrain_gan.dem", "read_dem"),
+    "World": ("terrain_gan.world.core", "World"),
+    "Layout": ("terrain_gan.world.layout", "Layout"),
+    "read_dem": ("terrain_gan.dem.core", "read_dem"),
     "load_config": ("terrain_gan.config", "load"),
 }
 

@@ -92,8 +92,8 @@ def _coerce(value, hint, where: str):
     return value
 
 
-def _override(obj, table: dict, where: str):
-    """Returns `obj` (a config dataclass) with the TOML `table` applied, strictly."""
+def override(obj, table: dict, where: str):
+    """Returns `obj` (any frozen config dataclass) with the TOML `table` applied, strictly."""
     hints = typing.get_type_hints(type(obj))
     changes = {}
     for key, value in table.items():
@@ -104,7 +104,7 @@ def _override(obj, table: dict, where: str):
         if dataclasses.is_dataclass(current):
             if not isinstance(value, dict):
                 raise TerrainGanError(f"{where}.{key}: expected a table, got {value!r}")
-            changes[key] = _override(current, value, f"{where}.{key}")
+            changes[key] = override(current, value, f"{where}.{key}")
         else:
             changes[key] = _coerce(value, hints[key], f"{where}.{key}")
     return dataclasses.replace(obj, **changes)
@@ -144,7 +144,7 @@ def validate(cfg: Config, where: str) -> Config:
 
 def from_dict(table: dict, where: str = "config") -> Config:
     """Builds a validated Config from a nested dict (a parsed TOML file)."""
-    return validate(_override(Config(), table, where), where)
+    return validate(override(Config(), table, where), where)
 
 
 def load(path: str | Path) -> Config:
@@ -153,16 +153,20 @@ def load(path: str | Path) -> Config:
     >>> load("configs/dcgan_seed.toml").model.kind
     'dcgan'
     """
+    return from_dict(read_toml(path), str(path))
+
+
+def read_toml(path: str | Path) -> dict:
+    """A TOML file's table; a missing, unreadable or invalid file is one line naming it."""
     path = Path(path)
     try:
-        table = tomllib.loads(path.read_text())
+        return tomllib.loads(path.read_text())
     except FileNotFoundError:
         raise TerrainGanError(f"{path}: config file not found") from None
     except (OSError, UnicodeDecodeError) as e:
         raise TerrainGanError(f"{path}: cannot read config ({e})") from None
     except tomllib.TOMLDecodeError as e:
         raise TerrainGanError(f"{path}: not valid TOML ({e})") from None
-    return from_dict(table, str(path))
 
 
 def level_paths(cfg: Config, path: str | Path) -> list[Path]:

@@ -1,14 +1,14 @@
 """The one exception type that the CLI turns into a single line and exit code 2."""
 
+from exporters.errors import ExportError
 
-class TerrainGanError(Exception):
+
+class TerrainGanError(ExportError):
     """A problem with the user's input: bad file, bad option, impossible request.
 
     The message is shown to the user as one line, so it names the problem and
-    the file or option concerned; no traceback is printed for it.
+    the file or option concerned; no traceback is printed for it. It is an
+    `exporters.ExportError`, the exporters' own type, so `except ExportError`
+    catches a failure from either package.
     """
 
-
-def fail(message: str) -> "TerrainGanError":
-    """Returns an error for `raise fail(...)`, keeping call sites to one line."""
-    return TerrainGanError(message)

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import numpy as np
 
-from terrain_gan import pretrained, synth
+from terrain_gan import pretrained
 from terrain_gan.errors import TerrainGanError
+from terrain_gan.world import synth
 
 
 @dataclasses.dataclass(frozen=True)
@@ -54,18 +55,69 @@ EXTRA_OUTPUTS = ("npy", "tif", "exr", "r16", "raw16", "preview", "glb", "gltf", 
 MESH_OUTPUTS = ("glb", "gltf", "obj", "unity", "godot")
 
 
-def output_files(hm: Heightmap, out: str | Path, also: tuple[str, ...] = ()) -> dict[Path, bytes]:
-    """Encodes every requested file in memory: {path: bytes or chunk iterator}, nothing written yet."""
-    import json
+@dataclasses.dataclass(frozen=True)
+class GeneratePlan:
+    """A checked `terrain-gan generate`: what to make and where."""
 
-    import exporters
+    seed: int
+    size: int
+    model: str | Path
+    out: Path
+    also: tuple[str, ...]
+
+
+def plan(seed: int = 0, size: int = 1025, model: str | Path = "default", *, out: str | Path,
+         also: str | tuple[str, ...] = ()) -> GeneratePlan:
+    """Checks every option of a generate run and its output path; nothing is generated or written.
+
+    Args:
+      seed, size, model: as `generate` takes them.
+      out: the 16-bit .png to write (a .json sidecar goes beside it); its folder must exist.
+      also: extra outputs (EXTRA_OUTPUTS), a tuple or a comma-separated string.
+
+    >>> plan(42, 65, out="t.png", also="npy,preview").also
+    ('npy', 'preview')
+    """
+    from exporters.heightmap import require_openexr
+    from exporters.unity import UNITY_RESOLUTIONS
 
     out = Path(out)
+    also = tuple(a for a in (also.split(",") if isinstance(also, str) else also) if a)
+    if not out.parent.is_dir():
+        raise TerrainGanError(f"{out}: output folder {out.parent} does not exist")
+    if out.is_dir():
+        raise TerrainGanError(f"{out}: is a folder, expected a .png file path")
+    _check_outputs(out, also)
+    if {"exr", "godot"} & set(also):
+        require_openexr()
+    if "unity" in also and size not in UNITY_RESOLUTIONS:
+        raise TerrainGanError(f"--also unity needs --size 2^n+1 (33, 65, ..., 4097), got {size}; "
+                              "or export the PNG later with `terrain-gan export --formats unity --resample`")
+    return GeneratePlan(int(seed), int(size), model, out, also)
+
+
+def run(p: GeneratePlan) -> list[Path]:
+    """Generates the plan's heightmap and writes its files atomically; returns the paths written."""
+    import exporters
+
+    hm = generate(seed=p.seed, size=p.size, model=p.model)
+    return exporters.write_files(output_files(hm, p.out, p.also))
+
+
+def _check_outputs(out: Path, also: tuple[str, ...]) -> None:
     if out.suffix.lower() != ".png":
         raise TerrainGanError(f"{out}: --out must be a .png file (a 16-bit PNG heightmap)")
     unknown = sorted(set(also) - set(EXTRA_OUTPUTS))
     if unknown:
         raise TerrainGanError(f"unknown output {unknown[0]!r}; choose from {', '.join(EXTRA_OUTPUTS)}")
+
+
+def output_files(hm: Heightmap, out: str | Path, also: tuple[str, ...] = ()) -> dict[Path, bytes]:
+    """Encodes every requested file in memory: {path: bytes or chunk iterator}, nothing written yet."""
+    import exporters
+
+    out = Path(out)
+    _check_outputs(out, also)
     files, meta = {}, hm.sidecar()
     data, info = exporters.encode_heightmap(hm.height, "png16", cell_size_m=hm.cell_size_m, name=str(out))
     files[out] = data
@@ -84,13 +136,13 @@ def output_files(hm: Heightmap, out: str | Path, also: tuple[str, ...] = ()) -> 
         made, sections, _ = export_parts(hm.height, out.with_suffix(""), mesh, cell_size_m=hm.cell_size_m)
         files.update(made)  # "godot" brings its own .exr / .r16: the same bytes as --also exr,r16 would
         meta.update({k: v for k, v in sections.items() if k in MESH_OUTPUTS})
-    files[exporters.sidecar_path(out)] = (json.dumps(meta, indent=2, sort_keys=True) + "\n").encode()
+    files[exporters.sidecar_path(out)] = exporters.json_bytes(meta)
     return files
 
 
 def _preview_png(hm: Heightmap) -> bytes:
     import imageio.v3 as iio
 
-    from terrain_gan import shade
+    from exporters.colors import relief_rgb
 
-    return iio.imwrite("<bytes>", shade.relief_rgb(hm.height, hm.cell_size_m), extension=".png")
+    return iio.imwrite("<bytes>", relief_rgb(hm.height, hm.cell_size_m), extension=".png")

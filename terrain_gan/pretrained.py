@@ -13,8 +13,10 @@ from pathlib import Path
 
 from flax import nnx
 
-from terrain_gan import checkpoint, config as config_lib, model as model_lib
+from terrain_gan import config as config_lib
 from terrain_gan.errors import TerrainGanError
+from terrain_gan.nn import cascade
+from terrain_gan.train import checkpoint
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
 
@@ -70,11 +72,9 @@ def _load(path: Path, mtime_ns: int) -> Model:
     except (KeyError, TypeError):
         raise TerrainGanError(f"{path}: weights metadata is incomplete") from None
     if cfg.model.kind == "cascade":
-        from terrain_gan import cascade
-
         generator = cascade.from_levels(meta.get("levels"), str(path))
     else:
-        generator = model_lib.make_generator(cfg.model, rngs=nnx.Rngs(0))
+        generator = cascade.make_generator(cfg.model, rngs=nnx.Rngs(0))
     state, _ = checkpoint.restore(path, nnx.state(generator))
     nnx.update(generator, state)
     generator.eval()

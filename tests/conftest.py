@@ -15,7 +15,8 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 @pytest.fixture(scope="session")
 def smoke_weights(tmp_path_factory):
     """weights.npz of the smoke config trained for a few steps on the shipped dataset."""
-    from terrain_gan import config, train_loop
+    from terrain_gan import config
+    from terrain_gan.train import loop as train_loop
 
     workdir = tmp_path_factory.mktemp("smoke")
     cfg = config.load(os.path.join(REPO, "configs", "smoke.toml"))

@@ -5,9 +5,11 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from terrain_gan import cascade, config, pretrained, train_loop
-from terrain_gan.world import World
-from terrain_gan.world_layout import Layout, make_layout
+from terrain_gan import config, pretrained
+from terrain_gan.nn import cascade
+from terrain_gan.train import loop as train_loop
+from terrain_gan.world.core import World
+from terrain_gan.world.layout import Layout, make_layout
 
 LEVELS = {
     "coarse.toml": '''name = "smoke_coarse"
@@ -52,7 +54,7 @@ kind = "cascade"
 @pytest.fixture(scope="module")
 def model(tmp_path_factory):
     """A cascade whose levels trained for two steps each (`terrain-gan train` on a cascade config)."""
-    from terrain_gan import dataset_build
+    from terrain_gan.dataset import build as dataset_build
 
     folder = tmp_path_factory.mktemp("cascade")
     dataset_build.coarsen("builtin", folder / "coarse.npz", factor=4, window=32)

@@ -1,10 +1,10 @@
 import dataclasses
 
 import pytest
+from conftest import REPO
 
 from terrain_gan import config
 from terrain_gan.errors import TerrainGanError
-from conftest import REPO
 
 
 def test_shipped_configs_load_and_differ_where_declared():

@@ -8,13 +8,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from terrain_gan import dataset_windows as dw
 from terrain_gan.cli import main
-from terrain_gan.dataset import FORMAT_VERSION, Dataset, compute_stats, load_dataset
-from terrain_gan.dataset_build import build
-from terrain_gan.dem import read_dem
+from terrain_gan.dataset import windows as dw
+from terrain_gan.dataset.build import build
+from terrain_gan.dataset.core import FORMAT_VERSION, Dataset, compute_stats, load_dataset
+from terrain_gan.dem.core import read_dem
+from terrain_gan.dem.resample import resample
 from terrain_gan.errors import TerrainGanError
-from terrain_gan.resample import resample
 
 FIX = Path(__file__).resolve().parent / "fixtures" / "dem"
 

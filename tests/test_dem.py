@@ -16,9 +16,10 @@ import numpy as np
 import pytest
 import tifffile
 
-from terrain_gan.dem import Dem, degrees_to_metres, read_dem
+from terrain_gan.dem.core import Dem, read_dem
+from terrain_gan.dem.resample import axis_weights, resample, resample_array
+from terrain_gan.dem.units import degrees_to_metres
 from terrain_gan.errors import TerrainGanError
-from terrain_gan.resample import axis_weights, resample, resample_array
 
 FIX = Path(__file__).resolve().parent / "fixtures" / "dem"
 

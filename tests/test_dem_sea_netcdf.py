@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from terrain_gan import dataset as ds, dataset_build
-from terrain_gan.dem import mask_sea, read_dem
+from terrain_gan.dataset import build as dataset_build
+from terrain_gan.dataset import core as ds
+from terrain_gan.dem.core import mask_sea, read_dem
 from terrain_gan.errors import TerrainGanError
 
 FIXTURES = Path(__file__).parent / "fixtures" / "dem"

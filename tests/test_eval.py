@@ -7,8 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from terrain_gan import evaluate
 from terrain_gan.cli import main
+from terrain_gan.eval import evaluate
 
 
 @pytest.fixture(scope="module")

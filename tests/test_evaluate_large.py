@@ -7,10 +7,10 @@ import sys
 import numpy as np
 import pytest
 
-from terrain_gan import evaluate_large as el
 from terrain_gan.cli import main
-from terrain_gan.dataset import Dataset, load_dataset
+from terrain_gan.dataset.core import Dataset, load_dataset
 from terrain_gan.errors import TerrainGanError
+from terrain_gan.eval import large as el
 
 
 @pytest.mark.parametrize("shape", [(7, 7), (7, 12), (12, 7), (1, 9), (301, 300), (2, 1)])
@@ -114,3 +114,18 @@ def test_missing_extra_names_it(capsys, monkeypatch, tmp_path):
     assert main(["eval", "--no-baselines", "--large", "--large-dataset", str(path), "--holdout", str(path)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "pip install 'terrain-gan[eval]'" in err
+
+
+def test_lattice_phase_profile_is_flat_for_stationary_terrain_and_finds_a_lattice():
+    from terrain_gan.eval.metrics import lattice_phase_profile
+
+    rng = np.random.default_rng(0)
+    smooth = rng.normal(size=(8, 256, 256))
+    for _ in range(3):  # a stationary, correlated field: box-blurred noise
+        smooth = (smooth + np.roll(smooth, 1, 1) + np.roll(smooth, 1, 2)) / 3
+    flat = lattice_phase_profile(smooth, 16)
+    assert flat.shape == (16,) and abs(flat.mean() - 1) < 1e-9 and np.abs(flat - 1).max() < 0.03
+    rough = smooth.copy()
+    rough[:, :, ::16] += 0.3 * rng.normal(size=rough[:, :, ::16].shape)  # every 16th column rougher
+    prof = lattice_phase_profile(rough, 16)
+    assert prof[0] > 1.2 and prof[0] == prof.max()

@@ -8,10 +8,10 @@ import json
 
 import numpy as np
 import pytest
+from test_export_support import read_glb, read_obj, surface
 
 from terrain_gan import generation as generate
 from terrain_gan.cli import main
-from test_export_support import read_glb, read_obj, surface
 
 CELL = 90.0
 

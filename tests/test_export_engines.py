@@ -8,11 +8,20 @@ import json
 
 import numpy as np
 import pytest
-
-from exporters import (FORMAT_NAMES, HEIGHTMAP_FORMATS, ExportOptions, check_formats, dequantize_u16,
-                       export_files, quantize_u16, read_heightmap, write_files)
-from terrain_gan.errors import TerrainGanError
 from test_export_support import surface
+
+from exporters import (
+    FORMAT_NAMES,
+    HEIGHTMAP_FORMATS,
+    ExportOptions,
+    check_formats,
+    dequantize_u16,
+    export_files,
+    quantize_u16,
+    read_heightmap,
+    write_files,
+)
+from exporters.errors import ExportError
 
 CELL = 30.0
 
@@ -70,7 +79,7 @@ def test_unity_single_tile_raw_and_settings(tmp_path):
 
 def test_unity_refuses_other_sizes_unless_resampled(tmp_path):
     h = surface(40, 50)
-    with pytest.raises(TerrainGanError, match=r"2\^n\+1 .*got 40x50; pass --resample") as e:
+    with pytest.raises(ExportError, match=r"2\^n\+1 .*got 40x50; pass --resample") as e:
         export(tmp_path, h, "glb,unity")
     assert "\n" not in str(e.value) and list(tmp_path.iterdir()) == []
     export(tmp_path, h, "unity", options=ExportOptions(resample=True))
@@ -82,7 +91,7 @@ def test_unity_refuses_other_sizes_unless_resampled(tmp_path):
     step = (hi - lo) / 65535
     for corner in ((0, 0), (0, -1), (-1, 0), (-1, -1)):
         assert abs(back[corner] - h[corner]) <= step / 2 + 1e-4
-    with pytest.raises(TerrainGanError, match="4097"):
+    with pytest.raises(ExportError, match="4097"):
         export(tmp_path, np.zeros((4098, 2), np.float32), "unity", options=ExportOptions(resample=True))
 
 
@@ -109,7 +118,7 @@ def test_format_names_are_checked_and_bundles_expanded():
     assert check_formats(["glb", "glb", "godot"]) == ("glb", "godot", "exr", "r16")
     for bad, match in (("fbx", "unknown export format 'fbx'"), ("", "no export formats"), (" , ", "no export"),
                        (None, "no export formats"), ([3], "unknown export format 3")):
-        with pytest.raises(TerrainGanError, match=match):
+        with pytest.raises(ExportError, match=match):
             check_formats(bad)
 
 
@@ -124,7 +133,7 @@ def test_mesh_only_exports_write_no_sidecar(tmp_path):
     (np.array([[1.0, np.inf], [0.0, 0.0]]), "infinite"),
 ])
 def test_bad_heights_are_one_line_and_no_file(tmp_path, bad, match):
-    with pytest.raises(TerrainGanError, match=match) as e:
+    with pytest.raises(ExportError, match=match) as e:
         export(tmp_path, bad, FORMAT_NAMES)
     assert "\n" not in str(e.value) and list(tmp_path.iterdir()) == []
 
@@ -135,10 +144,10 @@ def test_a_failure_while_writing_leaves_no_file_and_keeps_old_ones(tmp_path):
 
     def broken():
         yield b"half of a file"
-        raise TerrainGanError("disk on fire")
+        raise ExportError("disk on fire")
 
     files[tmp_path / "t.obj"] = broken()
-    with pytest.raises(TerrainGanError, match="disk on fire"):
+    with pytest.raises(ExportError, match="disk on fire"):
         write_files(files)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["t.glb"]
     assert (tmp_path / "t.glb").read_bytes() == b"old"
@@ -147,10 +156,10 @@ def test_a_failure_while_writing_leaves_no_file_and_keeps_old_ones(tmp_path):
 def test_unwritable_destinations_are_one_line(tmp_path):
     (tmp_path / "file").write_text("x")
     for stem, match in ((tmp_path / "missing" / "t", "does not exist"), (tmp_path / "file" / "t", "does not exist")):
-        with pytest.raises(TerrainGanError, match=match) as e:
+        with pytest.raises(ExportError, match=match) as e:
             write_files(export_files(surface(5, 5), stem, "glb,png16", cell_size_m=CELL))
         assert "\n" not in str(e.value)
     (tmp_path / "t.glb").mkdir()
-    with pytest.raises(TerrainGanError, match="is a folder"):
+    with pytest.raises(ExportError, match="is a folder"):
         write_files(export_files(surface(5, 5), tmp_path / "t", "glb,png16", cell_size_m=CELL))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file", "t.glb"]

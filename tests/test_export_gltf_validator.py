@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from test_export_support import surface, validate
 
 from exporters import ExportOptions, export_files, padded_tile, write_files
-from test_export_support import surface, validate
 
 CELL = 30.0
 

@@ -10,8 +10,8 @@ import pytest
 
 import exporters
 from exporters import HEIGHTMAP_FORMATS, dequantize_u16, quantize_u16, read_heightmap, write_heightmap
-from terrain_gan.errors import TerrainGanError
-from terrain_gan.fileio import write_json
+from exporters.errors import ExportError
+from exporters.files import json_bytes, write_files
 
 CELL = 30.0
 
@@ -38,7 +38,7 @@ def test_round_trip_is_exact(tmp_path, fmt):
     h = surface()
     path = tmp_path / f"tile{HEIGHTMAP_FORMATS[fmt].suffix}"
     meta = write_heightmap(h, path, cell_size_m=CELL)
-    write_json(exporters.sidecar_path(path), meta)
+    write_files({exporters.sidecar_path(path): json_bytes(meta)})
     back, back_meta = read_heightmap(path)
     assert back.dtype == np.float32 and back.shape == h.shape
     np.testing.assert_array_equal(back, expected(h, fmt, meta))
@@ -63,7 +63,7 @@ def test_height_range_sets_the_codes(tmp_path):
     q = np.fromfile(tmp_path / "t.r16", "<u2").reshape(2, 2)
     assert q.tolist() == [[32768, 49151], [65535, 40959]]
     assert (meta["min_height_m"], meta["max_height_m"]) == (-100.0, 100.0)
-    with pytest.raises(TerrainGanError, match="outside height_range"):
+    with pytest.raises(ExportError, match="outside height_range"):
         write_heightmap(h, tmp_path / "u.r16", cell_size_m=1, height_range=(0, 10))
 
 
@@ -107,7 +107,7 @@ def test_exr_single_float_channel_named_r(tmp_path):
 
 def test_exr_without_openexr_names_the_extra(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "OpenEXR", None)
-    with pytest.raises(TerrainGanError, match=r"terrain-gan\[exr\]"):
+    with pytest.raises(ExportError, match=r"terrain-gan\[exr\]"):
         write_heightmap(surface(), tmp_path / "t.exr", cell_size_m=CELL)
     assert list(tmp_path.iterdir()) == []
 
@@ -121,7 +121,7 @@ def test_exr_without_openexr_names_the_extra(tmp_path, monkeypatch):
     (np.array([["a", "b"], ["c", "d"]]), "numbers"),
 ])
 def test_bad_heightmaps_raise_and_leave_no_file(tmp_path, bad, match):
-    with pytest.raises(TerrainGanError, match=match) as e:
+    with pytest.raises(ExportError, match=match) as e:
         write_heightmap(bad, tmp_path / "t.png", cell_size_m=CELL)
     assert "\n" not in str(e.value) and "t.png" in str(e.value)
     assert list(tmp_path.iterdir()) == []
@@ -137,21 +137,21 @@ def test_bad_heightmaps_raise_and_leave_no_file(tmp_path, bad, match):
 def test_bad_options_raise_and_leave_no_file(tmp_path, kwargs, match):
     kwargs = {"cell_size_m": CELL, **kwargs}
     path = tmp_path / kwargs.pop("path_name")
-    with pytest.raises(TerrainGanError, match=match):
+    with pytest.raises(ExportError, match=match):
         write_heightmap(surface(), path, **kwargs)
     assert list(tmp_path.iterdir()) == []
 
 
 def test_reading_16_bit_without_sidecar_is_one_clear_line(tmp_path):
     write_heightmap(surface(), tmp_path / "t.png", cell_size_m=CELL)
-    with pytest.raises(TerrainGanError, match=r"t\.png: needs its sidecar t\.json"):
+    with pytest.raises(ExportError, match=r"t\.png: needs its sidecar t\.json"):
         read_heightmap(tmp_path / "t.png")
     (tmp_path / "t.json").write_text(json.dumps({"cell_size_m": 1}))
-    with pytest.raises(TerrainGanError, match="min_height_m"):
+    with pytest.raises(ExportError, match="min_height_m"):
         read_heightmap(tmp_path / "t.png")
 
 
 def test_corrupt_file_is_one_clear_line(tmp_path):
     (tmp_path / "t.npy").write_bytes(b"not numpy")
-    with pytest.raises(TerrainGanError, match=r"t\.npy: cannot read as npy"):
+    with pytest.raises(ExportError, match=r"t\.npy: cannot read as npy"):
         read_heightmap(tmp_path / "t.npy")

@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from test_export_support import face_normals_y, read_glb, read_gltf, read_obj, surface
 
 import exporters
 from exporters import ExportOptions, export_files, write_files
+from exporters.errors import ExportError
 from exporters.grid import TerrainGrid, index_dtype
-from terrain_gan.errors import TerrainGanError
-from test_export_support import face_normals_y, read_glb, read_gltf, read_obj, surface
 
 CELL = 30.0
 
@@ -191,7 +191,7 @@ def test_glb_beyond_4_gib_is_refused_before_anything_is_built(tmp_path):
     n = 12000  # 144 M vertices x 32 bytes: beyond a GLB's uint32 length
     idx = np.arange(n)
     huge = TerrainGrid(np.broadcast_to(np.float32(0), (n, n)), None, idx, idx, 1.0, 1.0, 1.0, 0.0, None)
-    with pytest.raises(TerrainGanError, match="beyond GLB's 4 GiB limit") as e:
+    with pytest.raises(ExportError, match="beyond GLB's 4 GiB limit") as e:
         check_glb_size(huge, None, "big.glb")
     assert "\n" not in str(e.value)
     check_glb_size(TerrainGrid(huge.height, None, idx[:8000], idx[:8000], 1.0, 1.0, 1.0, 0.0, None), None, "ok")
@@ -199,7 +199,7 @@ def test_glb_beyond_4_gib_is_refused_before_anything_is_built(tmp_path):
 
 def test_glb_limit_error_leaves_no_file(tmp_path, monkeypatch):
     monkeypatch.setattr(exporters.gltf, "GLB_LIMIT", 10_000)
-    with pytest.raises(TerrainGanError, match="4 GiB"):
+    with pytest.raises(ExportError, match="4 GiB"):
         export(tmp_path, surface(33, 33), "glb,obj")
     assert list(tmp_path.iterdir()) == []
 

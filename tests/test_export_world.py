@@ -9,12 +9,11 @@ import re
 
 import numpy as np
 import pytest
-
-from exporters import (ExportOptions, export_files, padded_tile, quantize_u16, tile_stem, world_files,
-                       write_files)
-from exporters.tiles import check_tiles, tile_origin_m
-from terrain_gan.errors import TerrainGanError
 from test_export_support import read_glb, surface
+
+from exporters import ExportOptions, export_files, padded_tile, quantize_u16, tile_stem, world_files, write_files
+from exporters.errors import ExportError
+from exporters.tiles import check_tiles, tile_origin_m
 
 CELL = 30.0
 NX, NZ, N = 3, 2, 33  # 3 tiles east, 2 rows south, 33 x 33 samples each
@@ -165,13 +164,13 @@ def test_world_files_need_only_the_grid(tmp_path):
     ({"options": {"lod": 2}}, "ExportOptions"),
 ])
 def test_bad_tile_arguments_are_one_line(tmp_path, kwargs, match):
-    with pytest.raises(TerrainGanError, match=match) as e:
+    with pytest.raises(ExportError, match=match) as e:
         export_files(surface(N, N), tmp_path / "t", "glb", cell_size_m=CELL, **kwargs)
     assert "\n" not in str(e.value)
 
 
 def test_world_files_refuse_a_size_unity_cannot_take(tmp_path):
-    with pytest.raises(TerrainGanError, match="2\\^n\\+1"):
+    with pytest.raises(ExportError, match="2\\^n\\+1"):
         world_files(tmp_path, (2, 2), 100, CELL, (0.0, 1.0), "unity")
     files = world_files(tmp_path, (2, 2), 100, CELL, (0.0, 1.0), "unity", ExportOptions(resample=True))
     assert json.loads(files[tmp_path / "unity_terrain.json"])["heightmap_resolution"] == 129
@@ -179,7 +178,7 @@ def test_world_files_refuse_a_size_unity_cannot_take(tmp_path):
 
 def test_tiles_that_do_not_share_borders_are_refused():
     a = surface(5, 5)
-    with pytest.raises(TerrainGanError, match="share their border"):
+    with pytest.raises(ExportError, match="share their border"):
         check_tiles({(0, 0): a, (1, 0): a + 1})
 
 

@@ -13,13 +13,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, example, given, settings, strategies as st
-
 from conftest import REPO
-from terrain_gan import world_batch
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
 from terrain_gan.cli import build_parser, main
-from terrain_gan.dem import SUFFIXES, Dem, read_dem
+from terrain_gan.dem.core import SUFFIXES, Dem, read_dem
 from terrain_gan.errors import TerrainGanError
+from terrain_gan.world import batch as world_batch
 
 BAD = Path(__file__).parent / "badinput"
 FIX = Path(__file__).parent / "fixtures" / "dem"

@@ -17,10 +17,12 @@ import time
 from pathlib import Path
 
 import numpy as np
-
 from conftest import REPO
-from terrain_gan import checkpoint, config, train_loop
+
+from terrain_gan import config
 from terrain_gan.cli import main
+from terrain_gan.train import checkpoint
+from terrain_gan.train import loop as train_loop
 
 WORLD = ["world", "--seed", "3", "--tiles", "3x2", "--tile-size", "33", "--formats", "png16,npy,glb,unity"]
 
@@ -67,7 +69,7 @@ def test_world_killed_at_random_moments_finishes_byte_identical(smoke_weights, t
 def test_world_killed_while_writing_a_tile_leaves_whole_files(smoke_weights, tmp_path):
     """A kill between a tile's temporary files and their renames: old files or new ones, never half of one."""
     out = tmp_path / "w"
-    script = ("import os, signal, sys; from terrain_gan import fileio, world_batch; from terrain_gan.cli import main\n"
+    script = ("import os, signal, sys; from terrain_gan import fileio; from terrain_gan.world import batch; from terrain_gan.cli import main\n"
               "real = os.replace\n"
               "def dying(src, dst):\n"
               "    if str(dst).endswith('tile_1_0.png'): os.kill(os.getpid(), signal.SIGKILL)\n"
@@ -86,7 +88,9 @@ def test_world_killed_while_writing_a_tile_leaves_whole_files(smoke_weights, tmp
 _KILL_MID_CHECKPOINT = """
 import io, os, signal, sys
 import numpy as np
-from terrain_gan import checkpoint, config, train
+from terrain_gan import config
+from terrain_gan.train import checkpoint
+from terrain_gan.train import step as train
 
 cfg, work = config.load(sys.argv[1]), sys.argv[2]
 run = train.setup(cfg, work)  # restores the step-2 checkpoint

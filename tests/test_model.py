@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from flax import nnx
 
-from terrain_gan import config, model
+from terrain_gan import config
+from terrain_gan.nn import model
 
 SMALL = config.ModelConfig(g_widths=(16, 16, 8, 8, 8), d_widths=(8, 8, 16, 16, 16))
 

@@ -5,13 +5,18 @@ from __future__ import annotations
 import dataclasses
 import json
 
+import jax
 import numpy as np
 import pytest
+from conftest import REPO
+from flax import nnx
 
-from terrain_gan import checkpoint, config, pretrained, train_loop
+from terrain_gan import config, pretrained
 from terrain_gan.cli import main
 from terrain_gan.errors import TerrainGanError
-from conftest import REPO
+from terrain_gan.train import checkpoint
+from terrain_gan.train import loop as train_loop
+from terrain_gan.train import step as train_step
 
 
 @pytest.fixture(scope="module")
@@ -100,3 +105,24 @@ def test_cli_train_bad_inputs_exit_2(tmp_path, capsys):
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and err[0].startswith("terrain-gan: error:"), err
     assert not (tmp_path / "w" / "weights.npz").exists()
+
+
+def _params(module) -> dict:
+    return {k: np.asarray(v) for k, v in jax.tree_util.tree_leaves_with_path(nnx.state(module, nnx.Param))}
+
+
+def test_d_update_leaves_g_unchanged_and_g_update_leaves_d_unchanged(tmp_path, smoke_cfg):
+    """The two halves of the step touch only their own network (bit for bit), and each does move it."""
+    run = train_step.setup(smoke_cfg, tmp_path)
+    gan, t = run.gan, smoke_cfg.train
+    real = run.real_batch(0)
+    fake = gan.G.windows(jax.random.key(1), *real.shape[:2])
+    g0, e0, d0 = _params(gan.G), _params(gan.G_ema), _params(gan.D)
+    nnx.jit(train_step.d_update, static_argnames=("tcfg", "apply_r1"))(gan, real, fake, tcfg=t, apply_r1=True)
+    g1, e1, d1 = _params(gan.G), _params(gan.G_ema), _params(gan.D)
+    assert all(np.array_equal(g0[k], g1[k]) for k in g0) and all(np.array_equal(e0[k], e1[k]) for k in e0)
+    assert any(not np.array_equal(d0[k], d1[k]) for k in d0)
+    nnx.jit(train_step.g_update, static_argnames=("tcfg",))(gan, real, jax.random.key(2), np.float32(0), tcfg=t)
+    g2, d2 = _params(gan.G), _params(gan.D)
+    assert all(np.array_equal(d1[k], d2[k]) for k in d1)
+    assert any(not np.array_equal(g1[k], g2[k]) for k in g1)

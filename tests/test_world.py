@@ -8,13 +8,14 @@ import jax
 import numpy as np
 import pytest
 
-from terrain_gan import latents, pretrained, synth
+from terrain_gan import pretrained
 from terrain_gan.errors import TerrainGanError
 from terrain_gan.generation import generate
-from terrain_gan.world import World, check_grid, check_tile_size
-from terrain_gan.world_layout import Layout
-from terrain_gan.world_metrics import seam_stats
-
+from terrain_gan.nn import latents
+from terrain_gan.world import synth
+from terrain_gan.world.core import World, check_grid, check_tile_size
+from terrain_gan.world.layout import Layout
+from terrain_gan.world.metrics import seam_stats
 
 S = 65  # tile size in unit tests: 4 latent cells a step, chunks shared by several tiles
 
@@ -78,7 +79,7 @@ def test_tile_is_the_same_alone_in_a_batch_and_shuffled(model):
 
 
 def test_tile_is_the_same_in_another_process(model, smoke_weights, tmp_path):
-    code = ("import sys, numpy as np; from terrain_gan.world import World; "
+    code = ("import sys, numpy as np; from terrain_gan.world.core import World; "
             "np.save(sys.argv[2], World(5, sys.argv[1]).tile(2, 1, 65))")
     out = tmp_path / "tile.npy"
     subprocess.run([sys.executable, "-c", code, str(smoke_weights), str(out)], check=True, timeout=300)
@@ -148,7 +149,8 @@ def test_grid_must_be_sensible(grid):
 def test_world_needs_a_spatial_model(tmp_path):
     from flax import nnx
 
-    from terrain_gan import config, model as model_lib
+    from terrain_gan import config
+    from terrain_gan.nn import model as model_lib
 
     cfg = config.Config(model=config.ModelConfig(kind="dcgan"))
     dcgan = pretrained.Model(model_lib.make_generator(cfg.model, rngs=nnx.Rngs(0)), cfg, 0.0, 1.0, "dc", "x", {})

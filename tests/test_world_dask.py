@@ -8,11 +8,10 @@ import sys
 import numpy as np
 import pytest
 
-from terrain_gan import world_dask
 from terrain_gan.cli import main
 from terrain_gan.errors import TerrainGanError
-from terrain_gan.world import World
-
+from terrain_gan.world import dask_engine as world_dask
+from terrain_gan.world.core import World
 
 S = 33
 
@@ -102,6 +101,6 @@ def test_without_dask_the_error_names_the_extra(monkeypatch):
 
 
 def test_terrain_gan_world_imports_without_dask():
-    code = ("import sys; import terrain_gan, terrain_gan.world, terrain_gan.world_batch, terrain_gan.cli.world_cmd; "
+    code = ("import sys; import terrain_gan, terrain_gan.world.core, terrain_gan.world.batch, terrain_gan.cli.world_cmd; "
             "sys.exit(1 if any(m.split('.')[0] in ('dask', 'distributed') for m in sys.modules) else 0)")
     assert subprocess.run([sys.executable, "-c", code], timeout=120).returncode == 0

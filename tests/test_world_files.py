@@ -7,11 +7,11 @@ import imageio.v3 as iio
 import numpy as np
 import pytest
 
-from terrain_gan import pretrained, world_batch
+from terrain_gan import pretrained
 from terrain_gan.cli import main
-from terrain_gan.world import World
-from terrain_gan.world_layout import Layout
-
+from terrain_gan.world import batch as world_batch
+from terrain_gan.world.core import World
+from terrain_gan.world.layout import Layout
 
 S = 33
 

@@ -6,11 +6,11 @@ import imageio.v3 as iio
 import numpy as np
 import pytest
 
-from terrain_gan import latents, pretrained
+from terrain_gan import pretrained
 from terrain_gan.errors import TerrainGanError
-from terrain_gan.world import World
-from terrain_gan.world_layout import Layout, np_bspline, load_map, make_layout, relief_noise_bounds
-
+from terrain_gan.nn import latents
+from terrain_gan.world.core import World
+from terrain_gan.world.layout import Layout, load_map, make_layout, np_bspline, relief_noise_bounds
 
 R0, C0, N = 200, -300, 160  # a region crossing chunk borders in both axes
 

@@ -1,6 +1,7 @@
 """`terrain-gan` entry point: parses arguments and calls the library; one module per command.
 
-Every user-facing failure is a TerrainGanError, printed as one line with exit code 2.
+Every user-facing failure is a TerrainGanError or an exporters.ExportError (its base), printed as one
+line with exit code 2.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ import argparse
 import re
 import sys
 
+from exporters.errors import ExportError
 from terrain_gan.errors import TerrainGanError
 
 # Each command module has `register(subparsers)`, which adds its parser with `func=run`.
@@ -50,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(_attach_negative_values(argv))
         args.func(args)
-    except TerrainGanError as e:
+    except ExportError as e:  # TerrainGanError included
         print(f"terrain-gan: error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

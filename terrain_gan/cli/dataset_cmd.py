@@ -36,7 +36,7 @@ def run(args):
     if args.dataset_command == "build":
         _build(args)
     elif args.dataset_command == "coarsen":
-        from terrain_gan.dataset_build import coarsen
+        from terrain_gan.dataset.build import coarsen
 
         s = coarsen(args.dataset, args.out, factor=args.factor, window=args.window)
         print(f"wrote {s['out']} ({s['bytes'] / 1e6:.1f} MB): {s['regions']} regions, {s['valid_windows']} windows; "
@@ -46,7 +46,7 @@ def run(args):
 
 
 def _build(args):
-    from terrain_gan.dataset_build import build
+    from terrain_gan.dataset.build import build
 
     s = build(args.inputs, args.out, cell_size_m=args.cell_size, window=args.window,
               max_upsample=args.max_upsample, keep_sea=args.keep_sea)
@@ -63,7 +63,7 @@ def _build(args):
 
 
 def _info(args):
-    from terrain_gan.dataset import load_dataset
+    from terrain_gan.dataset.core import load_dataset
 
     s = load_dataset(args.file).summary()
     rows = [(r["name"], r["source"], f"{r['shape'][0]}x{r['shape'][1]}", f"{100 * r['void_fraction']:.1f}%",

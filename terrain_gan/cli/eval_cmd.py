@@ -44,7 +44,7 @@ def _check_large(args):
     """Every --large / --figure option, checked before any work."""
     from pathlib import Path
 
-    from terrain_gan import synth
+    from terrain_gan.world import synth
 
     if args.map_size < 256:
         raise TerrainGanError(f"--map-size must be at least 256 samples (one 256x256 window), got {args.map_size}")
@@ -63,7 +63,7 @@ def _check_large(args):
         if not Path(path).is_file():
             raise TerrainGanError(f"{path}: dataset file not found")
     if args.large:
-        from terrain_gan import evaluate_large
+        from terrain_gan.eval import large as evaluate_large
 
         evaluate_large.require_extra()
 
@@ -73,7 +73,8 @@ def run(args):
     import sys
     from pathlib import Path
 
-    from terrain_gan import evaluate, fileio
+    from terrain_gan import fileio
+    from terrain_gan.eval import evaluate
 
     if args.n < 20:
         raise TerrainGanError(f"--n must be at least 20 windows, got {args.n}")
@@ -103,7 +104,8 @@ def _run_large(args, out):
     import dataclasses
     import sys
 
-    from terrain_gan import evaluate_large, fileio
+    from terrain_gan import fileio
+    from terrain_gan.eval import large as evaluate_large
 
     rows = evaluate_large.evaluate_large(
         args.models, dataset=args.large_dataset, holdout=args.holdout, map_seeds=args.map_seeds,
@@ -122,7 +124,10 @@ def _run_figure(args):
     """Draws real regions beside every map-making model's maps and writes the PNG."""
     import sys
 
-    from terrain_gan import dataset, evaluate_large, figures, fileio, pretrained
+    from terrain_gan import fileio, pretrained
+    from terrain_gan.dataset import core as dataset
+    from terrain_gan.eval import figures
+    from terrain_gan.eval import large as evaluate_large
 
     data = [dataset.load_dataset(p) for p in (args.large_dataset, args.holdout)]
     rows = [("real", figures.real_panels(data, args.map_size))]

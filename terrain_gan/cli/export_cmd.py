@@ -25,7 +25,7 @@ def register(sub):
     import argparse
 
     from exporters import FORMATS
-    from exporters.colors import COLOR_KINDS
+    from terrain_gan.cli.options import add_export_arguments
 
     listing = "\n".join(f"  {name:7} {f.help}" for name, f in FORMATS.items())
     p = sub.add_parser("export", help="turn a heightmap file into meshes and engine terrain files",
@@ -36,13 +36,7 @@ def register(sub):
     p.add_argument("--formats", default="glb", help="comma-separated formats (default: glb); see below")
     p.add_argument("--out", help="output path without suffix, or an existing folder (default: beside the input)")
     p.add_argument("--cell-size", type=float, help="metres between samples (default: from the sidecar)")
-    p.add_argument("--height-scale", type=float, default=1.0, help="vertical exaggeration (default 1)")
-    p.add_argument("--scale", type=float, default=1.0,
-                   help="uniform scale on all axes, e.g. 0.01 for 1 unit = 100 m (default 1 = metres)")
-    p.add_argument("--lod", type=int, default=1, help="meshes keep every LOD-th sample, borders kept (default 1)")
-    p.add_argument("--skirt", type=float, default=0.0, metavar="METRES", help="skirt depth below mesh borders")
-    p.add_argument("--colors", choices=COLOR_KINDS, help="mesh vertex colours")
-    p.add_argument("--texture", choices=COLOR_KINDS, help="baked texture PNG (embedded in GLB / glTF, beside OBJ)")
+    add_export_arguments(p)
     p.add_argument("--resample", action="store_true", help="Unity: resample to the next 2^n+1 size")
     p.add_argument("--height-range", type=_pair, metavar="LO,HI",
                    help="metres for 16-bit codes 0 and 65535 (default: the input's own range)")
@@ -51,11 +45,11 @@ def register(sub):
 
 
 def run(args):
-    from exporters import ExportOptions, write_files
+    from exporters import write_files
     from exporters.from_file import export_from_file
+    from terrain_gan.cli.options import export_options
 
-    options = ExportOptions(height_scale=args.height_scale, scale=args.scale, lod=args.lod, skirt_m=args.skirt,
-                            colors=args.colors, texture=args.texture, resample=args.resample)
+    options = export_options(args, resample=args.resample)
     files = export_from_file(args.input, args.formats, out=args.out, cell_size_m=args.cell_size,
                              height_range=args.height_range, options=options)
     for path in write_files(files):

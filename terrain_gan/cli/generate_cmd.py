@@ -1,9 +1,5 @@
 """`terrain-gan generate --seed 42 --size 1025 --out t.png`: one heightmap from a trained model."""
 
-from pathlib import Path
-
-from terrain_gan.errors import TerrainGanError
-
 
 def register(sub):
     p = sub.add_parser("generate", help="generate a heightmap (16-bit PNG + JSON sidecar) with a trained model")
@@ -18,26 +14,8 @@ def register(sub):
 
 
 def run(args):
-    import numpy as np
-
-    from exporters import write_files
     from terrain_gan import generation
 
-    also = tuple(a for a in args.also.split(",") if a)
-    out = Path(args.out)
-    if not out.parent.is_dir():
-        raise TerrainGanError(f"{out}: output folder {out.parent} does not exist")
-    if out.is_dir():
-        raise TerrainGanError(f"{out}: is a folder, expected a .png file path")
-    # Check the options on a tiny map first, so a bad option costs no generation time.
-    dry = tuple(a for a in also if a != "unity")  # Unity's size rule is checked against --size below
-    generation.output_files(generation.Heightmap(np.zeros((2, 2), np.float32), 1.0, 0, "-"), out, dry)
-    if "unity" in also:
-        from exporters.unity import UNITY_RESOLUTIONS
-
-        if args.size not in UNITY_RESOLUTIONS:
-            raise TerrainGanError(f"--also unity needs --size 2^n+1 (33, 65, ..., 4097), got {args.size}; "
-                                  "or export the PNG later with `terrain-gan export --formats unity --resample`")
-    hm = generation.generate(seed=args.seed, size=args.size, model=args.model)
-    for path in write_files(generation.output_files(hm, out, also)):
+    p = generation.plan(args.seed, args.size, args.model, out=args.out, also=args.also)
+    for path in generation.run(p):
         print(path)

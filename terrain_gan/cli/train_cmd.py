@@ -15,7 +15,8 @@ def register(sub):
 def run(args):
     import dataclasses
 
-    from terrain_gan import config, train_loop
+    from terrain_gan import config
+    from terrain_gan.train import loop as train_loop
 
     cfg = config.load(args.config)
     if args.steps is not None:

@@ -1,0 +1,1 @@
+"""Evaluation: terrain measures, classifier two-sample test, fBm baseline, the eval table."""

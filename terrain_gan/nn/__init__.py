@@ -1,0 +1,1 @@
+"""The networks (JAX only, no files): generator, discriminator, latent lattice, losses."""

@@ -1,0 +1,238 @@
+"""The detail level of model v2's cascade: 90 m terrain conditioned on a 360 m layout.
+
+A coarse level (a `SpatialGenerator` trained on 360 m cells) lays out ranges, valleys and basins;
+`DetailGenerator` adds the 90 m detail. It is trained on real pairs: the condition is the mean of
+each 4 x 4 block of a real 90 m window (`block_mean4`, the same filter the coarse level's training
+data went through), the target the window itself. It outputs a residual on a smooth (Keys cubic)
+interpolation of its condition; the discriminator judges (condition, output) pairs, and a
+consistency term keeps the output's block means on the condition, so valleys and ridges stay where
+the layout put them.
+
+Like every level it is fully convolutional with VALID convolutions on a fixed lattice (one
+condition sample and one latent vector per 4 x 4 block of output samples): an output sample depends
+only on condition samples and latents within `CONDITION_MARGIN` samples, so worlds keep their seams.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+from flax import nnx
+
+from terrain_gan import config as config_lib
+from terrain_gan.config import ModelConfig
+from terrain_gan.errors import TerrainGanError
+from terrain_gan.nn import latents
+from terrain_gan.nn import model as model_lib
+
+_lrelu = model_lib._lrelu
+
+FACTOR = 4  # output samples per condition sample, along each axis
+_DETAIL_STREAM = 7  # folded into the world key: the detail level's latents never meet the coarse level's
+
+
+def block_mean4(x_BxHxW):
+    """Means of 4 x 4 blocks from the top-left: the condition a 90 m window has at 360 m."""
+    b, h, w = x_BxHxW.shape
+    return x_BxHxW.reshape(b, h // FACTOR, FACTOR, w // FACTOR, FACTOR).mean(axis=(2, 4))
+
+
+def _keys_weights(t: float) -> tuple[float, float, float, float]:
+    """Keys cubic convolution (a = -0.5) weights of the four samples around fraction t."""
+    return (-0.5 * t**3 + t**2 - 0.5 * t, 1.5 * t**3 - 2.5 * t**2 + 1, -1.5 * t**3 + 2 * t**2 + 0.5 * t,
+            0.5 * t**3 - 0.5 * t**2)
+
+
+def _up4_axis(c, axis: int, trim: int):
+    """Keys cubic x4 along `axis`, condition sample k centred on output samples 4k..4k+3.
+
+    Output sample 4k + p sits at k + (p - 1.5) / 4 in condition units. Condition samples within
+    `trim` of either end are not interpolated from (the output starts at sample 4 * trim).
+    """
+    n = c.shape[axis]
+    phases = []
+    for p in range(FACTOR):
+        u = (p - 1.5) / FACTOR
+        first = -2 if u < 0 else -1  # the four taps start one sample before floor(u)
+        t = u - (-1 if u < 0 else 0)
+        taps = [jax.lax.slice_in_dim(c, trim + first + j, n - trim + first + j, axis=axis) for j in range(4)]
+        phases.append(sum(w * tap for w, tap in zip(_keys_weights(t), taps)))
+    stacked = jnp.stack(phases, axis=axis + 1)
+    shape = list(c.shape)
+    shape[axis] = (n - 2 * trim) * FACTOR
+    return stacked.reshape(shape)
+
+
+def up4(cond_BxNxN, trim: int):
+    """The smooth x4 interpolation of a condition, without its `trim` outer samples: (B, 4(N-2t), 4(N-2t))."""
+    return _up4_axis(_up4_axis(cond_BxNxN, 1, trim), 2, trim)
+
+
+class DetailGenerator(nnx.Module):
+    """(condition at 4x the cell, latents) -> heights: N condition samples give 4(N - 8) output samples.
+
+    Trim per side, in output samples: two 3x3 convs at stride 4 (8); a blur and a conv at strides 2
+    and 1 (4 + 2); two 3x3 convs at stride 1 (2): 16 samples = `MARGIN` condition samples.
+    """
+
+    MARGIN = 4  # condition samples trimmed per side
+    CONDITION_MARGIN = MARGIN * FACTOR  # output samples of real context per side a training window needs
+    STRIDE = FACTOR
+
+    def __init__(self, cfg: ModelConfig, *, rngs: nnx.Rngs):
+        self.cfg = cfg
+        w = cfg.g_widths
+        conv = lambda i, o: nnx.Conv(i, o, (3, 3), padding="VALID", rngs=rngs)  # noqa: E731
+        self.head = nnx.List([conv(1 + cfg.z_channels, w[0]), conv(w[0], w[0])])
+        self.ups = nnx.List([conv(w[0], w[1]), conv(w[1], w[2])])
+        self.noise_gain = nnx.List([nnx.Param(jnp.zeros((w[k],))) for k in (1, 2)])
+        self.tail = nnx.List([conv(w[2], w[2]), conv(w[2], w[2])])
+        self.to_height = nnx.Conv(w[2], 3, (1, 1), rngs=rngs)  # detail, log relief, base correction
+
+    # ---- latents ----------------------------------------------------------------------------
+    def region_inputs(self, key, i0, j0, n_cond: int, period=None):
+        """Latents for condition samples [i0, i0+n) x [j0, j0+n): (z (n, n, C), noise (4n, 4n)).
+
+        `period` (rows, cols) in condition samples wraps the lattice, for worlds that repeat.
+        """
+        k = jax.random.fold_in(key, _DETAIL_STREAM)
+        z = latents.fine_field(k, i0, j0, n_cond, n_cond, self.cfg.z_channels, period=period)
+        noise = latents.noise_field(k, i0, j0, n_cond, n_cond, FACTOR, period=period)
+        return z, noise
+
+    def sample_inputs(self, key, batch: int, n_cond: int):
+        """Latents for a batch of regions at random world positions (training)."""
+        k_world, k_pos = jax.random.split(key)
+        keys = jax.random.split(k_world, batch)
+        ij = jax.random.randint(k_pos, (batch, 2), 0, 1 << 20)
+        return jax.vmap(lambda k, p: self.region_inputs(k, p[0], p[1], n_cond))(keys, ij)
+
+    # ---- the network ------------------------------------------------------------------------
+    def __call__(self, cond_BxNxN, z_BxNxNxC, noise_BxPxP):
+        """Normalised heights (B, 4(N-8), 4(N-8)) for a normalised condition (B, N, N)."""
+        x = jnp.concatenate([cond_BxNxN[..., None], z_BxNxNxC], axis=-1)
+        for conv in self.head:
+            x = _lrelu(conv(x))
+        origin, stride = 2 * FACTOR, FACTOR  # the first pixel's output sample, from the condition's origin
+        for conv, gain in zip(self.ups, self.noise_gain):
+            x = conv(model_lib._blur121(model_lib._up2(x)))
+            stride //= 2
+            origin += 2 * stride
+            size = x.shape[1]
+            noise = noise_BxPxP[:, origin:origin + size * stride:stride, origin:origin + size * stride:stride, None]
+            x = _lrelu(x + gain[...].reshape(1, 1, 1, -1) * noise)
+        for conv in self.tail:
+            x = _lrelu(conv(x))
+        x = self.to_height(x)
+        base = up4(cond_BxNxN, self.MARGIN)
+        return self.compose(base, x[..., 0], x[..., 1], x[..., 2])
+
+    LOG_RELIEF_0 = -4.0  # initial detail scale, e^-4 = 0.018 dataset stds (about 13 m)
+    LOG_RELIEF_SPAN = 3.0
+
+    def compose(self, base, detail, log_relief, correction):
+        """Heights = interpolated condition + a small correction + relief * detail (relief per sample)."""
+        span = self.LOG_RELIEF_SPAN
+        scale = jnp.exp(self.LOG_RELIEF_0 + span * jnp.tanh(log_relief / span))
+        return base + 0.1 * correction + scale * detail
+
+    # ---- training ---------------------------------------------------------------------------
+    def judged(self, real_big_BxHxW, key):
+        """(real pair, fake pair, consistency loss) for a batch of real windows with condition margins.
+
+        A pair stacks heights and their residual on the interpolated condition, (B, S, S, 2).
+        """
+        m = self.CONDITION_MARGIN
+        cond = block_mean4(real_big_BxHxW)
+        real = real_big_BxHxW[:, m:-m, m:-m]
+        fake = self(cond, *self.sample_inputs(key, cond.shape[0], cond.shape[1]))
+        base = up4(cond, self.MARGIN)
+        inner = cond[:, self.MARGIN:-self.MARGIN, self.MARGIN:-self.MARGIN]
+        consistency = jnp.abs(block_mean4(fake) - inner).mean()
+        pair = lambda h: jnp.stack([h, h - base], axis=-1)  # noqa: E731
+        return pair(real), pair(fake), consistency
+
+    def windows_for(self, key, real_big_BxHxW):
+        """Generated windows conditioned on the block means of real windows (samples, quality curves)."""
+        cond = block_mean4(real_big_BxHxW)
+        return self(cond, *self.sample_inputs(key, cond.shape[0], cond.shape[1]))
+
+
+class CascadeGenerator(nnx.Module):
+    """Model v2: the coarse level's layout at 4x the cell, then the detail level on it.
+
+    Both levels are pure functions of (world key, lattice position), so a chunk of the output is
+    too: `chunk` computes the coarse samples a chunk's detail needs (its own `FACTOR`-times smaller
+    region plus the detail margin) from the coarse latents around them, converts them to the
+    detail level's normalisation and runs the detail level. Heights leave normalised as the detail
+    level's data (`norm[1]`).
+    """
+
+    def __init__(self, coarse: nnx.Module, detail: DetailGenerator, norm: tuple[tuple[float, float], ...]):
+        self.coarse, self.detail = coarse, detail
+        self.norm = norm  # ((mean, std) of the coarse level's data, (mean, std) of the detail level's)
+
+    STRIDE = 16  # tiles start every 16 samples, as with v1 (any multiple of the detail lattice would do)
+
+    def chunk(self, key, ci, cj, chunk: int, period_samples=None, lift=None):
+        """Normalised heights of output samples [ci*chunk, (ci+1)*chunk) x [cj*chunk, ...) (`chunk` static).
+
+        `lift(g, rows, cols, mean, std)`, if given, turns the coarse level's normalised output g on
+        world rows x cols (the output-sample coordinates of coarse sample centres) into metres: a
+        world layout (guide map, relief) enters there, and the detail level follows it.
+        """
+        n = chunk // FACTOR  # condition samples the chunk's output covers
+        m = DetailGenerator.MARGIN
+        cells_per_chunk = n // self.coarse.STRIDE
+        first_cell = -(-m // self.coarse.STRIDE)  # latent cells before the chunk that the margin reaches into
+        n_cells = cells_per_chunk + 2 * first_cell
+        per_cell = FACTOR * self.coarse.STRIDE  # output samples per coarse latent cell
+        period_c = None if period_samples is None else tuple(p // per_cell for p in period_samples)
+        field, noise = self.coarse.region_inputs(key, ci * cells_per_chunk - first_cell, cj * cells_per_chunk - first_cell,
+                                                 n_cells, period_c)
+        c = self.coarse(field[None], noise[None])[0]
+        crop = first_cell * self.coarse.STRIDE - m
+        c = c[crop:crop + n + 2 * m, crop:crop + n + 2 * m]
+        (mean_c, std_c), (mean_d, std_d) = self.norm
+        if lift is None:
+            metres = c * std_c + mean_c
+        else:
+            centres = lambda i: (i * n - m + jnp.arange(n + 2 * m)) * FACTOR + (FACTOR - 1) / 2  # noqa: E731
+            metres = lift(c, centres(ci), centres(cj), mean_c, std_c)
+        cond = (metres - mean_d) / std_d
+        period_d = None if period_samples is None else tuple(p // FACTOR for p in period_samples)
+        z, nz = self.detail.region_inputs(key, ci * n - m, cj * n - m, n + 2 * m, period_d)
+        return self.detail(cond[None], z[None], nz[None])[0]
+
+    def windows(self, key, batch: int, size: int):
+        """`batch` independent size x size windows at random places and phases of random worlds (evaluation)."""
+        per_cell = FACTOR * self.coarse.STRIDE
+        chunk = per_cell * (-(-size // per_cell) + 1)  # room for any phase of the coarse lattice
+        k_world, k_pos, k_off = jax.random.split(key, 3)
+        keys = jax.random.split(k_world, batch)
+        ij = jax.random.randint(k_pos, (batch, 2), -(1 << 12), 1 << 12)
+        offsets = jax.random.randint(k_off, (batch, 2), 0, chunk - size + 1)
+        one = lambda k, p, o: jax.lax.dynamic_slice(self.chunk(k, p[0], p[1], chunk), (o[0], o[1]), (size, size))  # noqa: E731
+        return jax.vmap(one)(keys, ij, offsets)
+
+
+def from_levels(levels, where: str) -> CascadeGenerator:
+    """A cascade skeleton (random weights, to restore into) from its weights' per-level metadata."""
+    try:
+        cfgs = [config_lib.from_dict(level["config"], where) for level in levels]
+        norm = tuple((float(level["normalisation"]["height_mean_m"]), float(level["normalisation"]["height_std_m"]))
+                     for level in levels)
+    except (KeyError, TypeError):
+        raise TerrainGanError(f"{where}: cascade weights lack their levels' configs") from None
+    if [c.model.kind for c in cfgs] != ["spatial", "detail"]:
+        raise TerrainGanError(f"{where}: a cascade is a spatial coarse level and a detail level")
+    coarse = model_lib.make_generator(cfgs[0].model, rngs=nnx.Rngs(0))
+    detail = DetailGenerator(cfgs[1].model, rngs=nnx.Rngs(1))
+    return CascadeGenerator(coarse, detail, norm)
+
+
+def make_generator(cfg: ModelConfig, *, rngs: nnx.Rngs) -> nnx.Module:
+    """The generator a config names: a cascade's detail level, or one of `model`'s."""
+    if cfg.kind == "detail":
+        return DetailGenerator(cfg, rngs=rngs)
+    return model_lib.make_generator(cfg, rngs=rngs)

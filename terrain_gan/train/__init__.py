@@ -1,0 +1,1 @@
+"""Training: the jitted step, the resumable loop, checkpoints."""

@@ -11,6 +11,13 @@ from terrain_gan.train import loop as train_loop
 from terrain_gan.world.core import World
 from terrain_gan.world.layout import Layout, make_layout
 
+TRAIN = """[train]
+steps = 2
+batch_size = 2
+log_every = 1
+sample_every = 2
+checkpoint_every = 2
+"""  # two steps per level, every log, sample and checkpoint exercised
 LEVELS = {
     "coarse.toml": '''name = "smoke_coarse"
 cell_size_m = 360.0
@@ -20,13 +27,7 @@ d_widths = [8, 8, 16, 16, 16]
 coarse_factor = 4
 [data]
 dataset = "{coarse}"
-[train]
-steps = 2
-batch_size = 2
-log_every = 1
-sample_every = 2
-checkpoint_every = 2
-''',
+{train}''',
     "detail.toml": '''name = "smoke_detail"
 [model]
 kind = "detail"
@@ -36,13 +37,7 @@ d_widths = [8, 8, 16, 16, 16]
 [data]
 dataset = "builtin"
 region_weight = "sqrt"
-[train]
-steps = 2
-batch_size = 2
-log_every = 1
-sample_every = 2
-checkpoint_every = 2
-''',
+{train}''',
     "cascade.toml": '''name = "smoke_cascade"
 levels = ["coarse.toml", "detail.toml"]
 [model]
@@ -59,7 +54,7 @@ def model(tmp_path_factory):
     folder = tmp_path_factory.mktemp("cascade")
     dataset_build.coarsen("builtin", folder / "coarse.npz", factor=4, window=32)
     for name, text in LEVELS.items():
-        (folder / name).write_text(text.format(coarse=folder / "coarse.npz"))
+        (folder / name).write_text(text.format(coarse=folder / "coarse.npz", train=TRAIN))
     cfg = config.load(folder / "cascade.toml")
     weights = train_loop.run_cascade(cfg, folder / "cascade.toml", folder / "run", quiet=True)
     return pretrained.load_model(weights)

@@ -126,14 +126,13 @@ def _run_figure(args):
 
     from terrain_gan import fileio, pretrained
     from terrain_gan.dataset import core as dataset
-    from terrain_gan.eval import figures
-    from terrain_gan.eval import large as evaluate_large
+    from terrain_gan.eval import evaluate, figures
 
     data = [dataset.load_dataset(p) for p in (args.large_dataset, args.holdout)]
     rows = [("real", figures.real_panels(data, args.map_size))]
     for name in args.models:
         model = pretrained.load_model(name)
-        label = evaluate_large.model_label(name, model)
+        label = evaluate.model_label(name, model)
         if not model.spatial:
             print(f"{label}: makes only 64x64 windows, left out of the figure", file=sys.stderr)
         else:

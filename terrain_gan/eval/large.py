@@ -147,11 +147,6 @@ class LargeReference:
         return dataclasses.replace(drainage_row(name, maps, cell_size_m), c2st=self.c2st(windows_NxWxW))
 
 
-def model_label(name, model) -> str:
-    """A shipped model's configured name, or the path it was given as."""
-    return model.config.name if str(name) in ("default", "dcgan_seed") else str(name)
-
-
 def _load(models, dataset, holdout):
     """Datasets and models, every path checked and every cell size compared before any work."""
     from terrain_gan import pretrained
@@ -208,7 +203,7 @@ def evaluate_large(models=("default",), *, dataset=DEFAULT_DATASET, holdout=DEFA
         maps, windows = fbm_sets(real, n=n, map_seeds=map_seeds, map_size=map_size, cell_size_m=cell, seed=seed + 3)
         rows.append(ref.row("fBm (matched spectrum)", maps, windows, cell))
     for name, model in loaded:
-        label = model_label(name, model)
+        label = evaluate.model_label(name, model)
         if not model.spatial:
             say(f"{label}: makes only 64x64 windows, left out of the large table")
             continue

@@ -4,7 +4,10 @@ Public surface (imported lazily, so `import terrain_gan` stays light):
   generate, load_model, World, Layout, read_dem, load_config, TerrainGanError.
 """
 
+from terrain_gan import runtime
 from terrain_gan.errors import TerrainGanError
+
+runtime.configure()
 
 __all__ = ["Layout", "TerrainGanError", "World", "generate", "load_config", "load_model", "read_dem"]
 

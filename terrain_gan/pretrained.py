@@ -11,6 +11,7 @@ import functools
 import hashlib
 from pathlib import Path
 
+import jax
 from flax import nnx
 
 from terrain_gan import config as config_lib
@@ -72,11 +73,13 @@ def _load(path: Path, mtime_ns: int) -> Model:
     except (KeyError, TypeError):
         raise TerrainGanError(f"{path}: weights metadata is incomplete") from None
     if cfg.model.kind == "cascade":
-        generator = cascade.from_levels(meta.get("levels"), str(path))
+        build = lambda: cascade.from_levels(meta.get("levels"), str(path))  # noqa: E731
     else:
-        generator = cascade.make_generator(cfg.model, rngs=nnx.Rngs(0))
-    state, _ = checkpoint.restore(path, nnx.state(generator))
-    nnx.update(generator, state)
+        build = lambda: cascade.make_generator(cfg.model, rngs=nnx.Rngs(0))  # noqa: E731
+    # An abstract skeleton (shapes only): initialising real weights would compile every init op, in vain.
+    graphdef, skeleton = nnx.split(nnx.eval_shape(build))
+    state, _ = checkpoint.restore(path, skeleton)
+    generator = nnx.merge(graphdef, jax.device_put(state))
     generator.eval()
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     return Model(generator, cfg, float(norm["height_mean_m"]), float(norm["height_std_m"]),

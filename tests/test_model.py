@@ -89,3 +89,15 @@ def test_training_windows_are_cut_at_every_phase_of_the_lattice(G):
     for b in (0, 17, 63):
         oy, ox = offsets[b]
         np.testing.assert_array_equal(got[b], full[b, oy:oy + 64, ox:ox + 64])
+
+
+@pytest.mark.parametrize("cin, cout", [(32, 16), (64, 32), (48, 8)])
+def test_fused_upsample_conv_equals_bilinear_upsample_then_conv(cin, cout):
+    """The fused stage is the same map as nearest x2, [1, 2, 1] blur and a 3x3 VALID conv, to float rounding."""
+    conv = nnx.Conv(cin, cout, (3, 3), padding="VALID", rngs=nnx.Rngs(3))
+    conv.bias[...] = jax.random.normal(jax.random.key(4), (cout,))
+    x = jax.random.normal(jax.random.key(5), (2, 11, 13, cin))
+    plain = np.asarray(conv(model._blur121(model._up2(x))))
+    fused = np.asarray(model._fused_up_conv(conv, x))
+    assert fused.shape == plain.shape == (2, 18, 22, cout)
+    np.testing.assert_allclose(fused, plain, rtol=0, atol=2e-5 * np.abs(plain).max())

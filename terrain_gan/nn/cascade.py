@@ -115,7 +115,7 @@ class DetailGenerator(nnx.Module):
             x = _lrelu(conv(x))
         origin, stride = 2 * FACTOR, FACTOR  # the first pixel's output sample, from the condition's origin
         for conv, gain in zip(self.ups, self.noise_gain):
-            x = conv(model_lib._blur121(model_lib._up2(x)))
+            x = model_lib.up_conv(conv, x)
             stride //= 2
             origin += 2 * stride
             size = x.shape[1]

@@ -120,9 +120,9 @@ def flow_accumulation(s: np.ndarray, steps: int = WET_STEPS) -> np.ndarray:
 
     One sample shorter on every side than `s`; exact for samples at least `steps` + 1 from its edge.
 
-    >>> v = np.abs(np.arange(-3, 4.0))[None].repeat(5, 0)  # a V valley along the middle column
-    >>> flow_accumulation(v, 2)[1].tolist()
-    [1.0, 1.0, 3.0, 1.0, 1.0]
+    >>> v = np.abs(np.arange(-3, 4.0))[None].repeat(9, 0)  # a V valley along the middle column
+    >>> np.round(flow_accumulation(v, 2)[3], 6).tolist()  # the floor gathers 2 cells from each side
+    [1.0, 2.0, 5.0, 2.0, 1.0]
     """
     core = s[1:-1, 1:-1]
     rows, cols = core.shape

@@ -181,7 +181,8 @@ def test_world_tiles_masks_agree_on_shared_edges(world):
                 assert np.array_equal(img[:, -1], t[(x + 1, z)][:, 0]), (suffix, x, z)
             if (x, z + 1) in t:
                 assert np.array_equal(img[-1], t[(x, z + 1)][0]), (suffix, x, z)
-        assert any(len(np.unique(img)) > 3 for img in t.values()), suffix  # not trivially constant
+        if suffix in ("_slope.png", "_curvature.png", "_wetness.png"):
+            assert any(len(np.unique(img)) > 3 for img in t.values()), suffix  # not trivially constant
 
 
 def test_world_masks_are_the_worlds_not_the_tiles(world):

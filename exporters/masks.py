@@ -64,7 +64,7 @@ MASK_FILES = {  # name -> (suffix, what it holds)
 def reflect_surround(height_HxW: np.ndarray, halo: int = MASK_HALO) -> np.ndarray:
     """A lone map inside `halo` samples of point reflection (2 * edge - mirror image): planes stay planes.
 
-    >>> reflect_surround(np.array([[0.0, 1.0, 2.0]]), 2)[2].tolist()
+    >>> reflect_surround(np.array([[0.0, 1.0, 2.0], [0.0, 1.0, 2.0]]), 2)[2].tolist()
     [-2.0, -1.0, 0.0, 1.0, 2.0, 3.0, 4.0]
     """
     h = np.asarray(height_HxW, np.float64)

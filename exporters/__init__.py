@@ -1,4 +1,4 @@
-"""Engine-ready exports of heightmaps in metres: heightmap files, meshes, Unity and Godot terrain.
+"""Engine-ready exports of heightmaps in metres: heightmap files, meshes, Unity and Godot terrain, texturing masks.
 
 numpy-only: nothing here imports JAX or the model. Public surface:
 

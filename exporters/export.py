@@ -17,6 +17,7 @@ from exporters.files import Payload, json_bytes
 from exporters.godot import godot_files
 from exporters.heightmap import HEIGHTMAP_FORMATS, encode_heightmap
 from exporters.job import ExportJob, export_job
+from exporters.masks import mask_files
 from exporters.mesh_formats import glb_files, gltf_text_files, obj_files
 from exporters.options import ExportOptions
 from exporters.unity import unity_files
@@ -53,9 +54,11 @@ FORMATS: dict[str, ExportFormat] = {
     "unity": ExportFormat(unity_files, (), "Unity terrain: RAW16 named _X_Z + JSON of Terrain settings"),
     "godot": ExportFormat(godot_files, ("glb", "exr", "r16"),
                           "Godot 4: GLB + .tscn, EXR (Terrain3D) and R16 (HTerrain) + import settings"),
+    "masks": ExportFormat(mask_files, (), "texturing masks: slope, height bands, curvature, wetness (8-bit PNG) "
+                                          "and RGBA splat maps"),
 }
 FORMAT_NAMES: tuple[str, ...] = tuple(FORMATS)
-_SIDECAR_FORMATS = frozenset(HEIGHTMAP_FORMATS) | {"godot"}
+_SIDECAR_FORMATS = frozenset(HEIGHTMAP_FORMATS) | {"godot", "masks"}
 
 
 def check_formats(formats) -> tuple[str, ...]:
@@ -133,7 +136,8 @@ def export_files(height_HxW, stem, formats, *, cell_size_m, height_range=None, p
       height_range: (lo, hi) metres for every 16-bit code and height tint (a world's, for its tiles);
         default: this map's min / max.
       padded: (H+2) x (W+2) heights with a 1-sample ring of the neighbouring tiles (NaN = none), so
-        mesh normals, slopes and shading match across tile borders.
+        mesh normals, slopes and shading match across tile borders; or a wider surround of real heights
+        ((H+2k) x (W+2k), k >= `exporters.masks.MASK_HALO`), which "masks" needs for tiles that agree.
       tile: (x, z) of a world tile: x east, z = tile row from the north. grid: (nx, nz) tiles.
       options: an ExportOptions (scale, height_scale, lod, skirt, colours, texture, resample).
 

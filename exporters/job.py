@@ -91,6 +91,23 @@ def _check_padded(padded, name: str) -> np.ndarray:
     return p
 
 
+def _split_surround(padded: np.ndarray, h: np.ndarray, name: str):
+    """(1-sample ring, wide surround or None, its width): a `padded` wider than one ring is a surround.
+
+    A surround (`halo` > 1 samples of real neighbours on every side, as a world gives) feeds the masks;
+    meshes take its innermost ring.
+    """
+    halo = (padded.shape[0] - h.shape[0]) // 2
+    if halo <= 1 or padded.shape != (h.shape[0] + 2 * halo, h.shape[1] + 2 * halo):
+        return padded, None, None
+    if np.isnan(padded).any():
+        raise ExportError(f"{name}: a surround wider than one sample must hold real heights (no NaN)")
+    if not np.array_equal(padded[halo:-halo, halo:-halo], h):
+        raise ExportError(f"{name}: padded heightmap's interior differs from the tile's heights")
+    k = halo - 1
+    return padded[k:-k, k:-k], padded, halo
+
+
 @dataclass(frozen=True)
 class ExportJob:
     """A checked export request: heights, names, height range, options. Make one with `export_job`."""
@@ -103,6 +120,8 @@ class ExportJob:
     tile: tuple[int, int] | None
     grid: tuple[int, int] | None
     options: ExportOptions
+    surround: np.ndarray | None = None  # (H + 2 halo) x (W + 2 halo) real samples around the map, or None
+    halo: int = 0  # the surround's ring width
 
     def path(self, suffix: str) -> Path:
         """This export's file with `suffix` (".glb", "_texture.png", ...)."""
@@ -163,8 +182,9 @@ def export_job(height_HxW, stem, *, cell_size_m, height_range=None, padded=None,
     h = check_heightmap(height_HxW, name)
     cell = check_cell_size(cell_size_m, name)
     lo, hi = height_range_of(h, height_range, name)
+    surround = halo = None
     if padded is not None:
-        padded = _check_padded(padded, name)
+        padded, surround, halo = _split_surround(_check_padded(padded, name), h, name)
     tile, grid = _check_tile(tile, grid)
     if options is None:
         options = ExportOptions()
@@ -174,4 +194,4 @@ def export_job(height_HxW, stem, *, cell_size_m, height_range=None, padded=None,
         p = pad_heightmap(h, padded)
     except ExportError as e:
         raise ExportError(f"{name}: {e}") from None
-    return ExportJob(h, p, stem, cell, (lo, hi), tile, grid, options)
+    return ExportJob(h, p, stem, cell, (lo, hi), tile, grid, options, surround, halo or 0)

@@ -54,6 +54,10 @@ EXTRA_OUTPUTS = ("npy", "tif", "exr", "r16", "raw16", "preview", "glb", "gltf", 
 # Of those, the meshes and engine bundles made by `exporters.export_parts` (default ExportOptions).
 MESH_OUTPUTS = ("glb", "gltf", "obj", "unity", "godot")
 
+# Texturing masks and splat maps (`exporters.masks`), also made by `exporters.export_parts`.
+EXTRA_OUTPUTS += ("masks",)
+_PARTS = MESH_OUTPUTS + ("masks",)
+
 
 @dataclasses.dataclass(frozen=True)
 class GeneratePlan:
@@ -125,17 +129,17 @@ def output_files(hm: Heightmap, out: str | Path, also: tuple[str, ...] = ()) -> 
     for fmt in also:
         if fmt == "preview":
             files[out.with_name(out.stem + "_preview.png")] = _preview_png(hm)
-        elif fmt not in MESH_OUTPUTS:
+        elif fmt not in _PARTS:
             suffix = exporters.HEIGHTMAP_FORMATS[fmt].suffix
             files[out.with_suffix(suffix)] = exporters.encode_heightmap(
                 hm.height, fmt, cell_size_m=hm.cell_size_m, name=str(out.with_suffix(suffix)))[0]
-    mesh = [fmt for fmt in also if fmt in MESH_OUTPUTS]
+    mesh = [fmt for fmt in also if fmt in _PARTS]
     if mesh:
         from exporters.export import export_parts
 
         made, sections, _ = export_parts(hm.height, out.with_suffix(""), mesh, cell_size_m=hm.cell_size_m)
         files.update(made)  # "godot" brings its own .exr / .r16: the same bytes as --also exr,r16 would
-        meta.update({k: v for k, v in sections.items() if k in MESH_OUTPUTS})
+        meta.update({k: v for k, v in sections.items() if k in _PARTS})
     files[exporters.sidecar_path(out)] = exporters.json_bytes(meta)
     return files
 

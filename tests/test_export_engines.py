@@ -114,7 +114,8 @@ def test_godot_bundle(tmp_path):
 
 
 def test_format_names_are_checked_and_bundles_expanded():
-    assert FORMAT_NAMES == ("glb", "gltf", "obj", "png16", "tif", "npy", "raw16", "r16", "exr", "unity", "godot")
+    assert FORMAT_NAMES == ("glb", "gltf", "obj", "png16", "tif", "npy", "raw16", "r16", "exr", "unity", "godot",
+                            "masks")
     assert check_formats(["glb", "glb", "godot"]) == ("glb", "godot", "exr", "r16")
     for bad, match in (("fbx", "unknown export format 'fbx'"), ("", "no export formats"), (" , ", "no export"),
                        (None, "no export formats"), ([3], "unknown export format 3")):

@@ -51,6 +51,15 @@ def test_dask_engine_files_are_byte_identical_to_in_process(smoke_weights, clust
     assert list(loads.values()) == [1, 1]
 
 
+def test_dask_engine_masks_are_byte_identical_to_in_process(smoke_weights, cluster, tmp_path):
+    c, _ = cluster
+    extra = ("--formats", "npy", "--also", "masks", "--x", "0:2", "--z", "0:2")
+    assert _world(smoke_weights, tmp_path / "local", *extra) == 0
+    assert _world(smoke_weights, tmp_path / "dask", *extra, "--engine", "dask", "--scheduler", c.scheduler_address) == 0
+    local = _snapshot(tmp_path / "local")
+    assert sum(name.endswith("_splat.png") for name in local) == 4 and _snapshot(tmp_path / "dask") == local
+
+
 def test_dask_engine_resumes_like_the_local_one(smoke_weights, cluster, tmp_path, capsys):
     c, _ = cluster
     out = tmp_path / "w"

@@ -25,7 +25,7 @@ def register(sub):
     import argparse
 
     from exporters import FORMATS
-    from terrain_gan.cli.options import add_export_arguments
+    from terrain_gan.cli.options import ALSO_HELP, add_export_arguments
 
     listing = "\n".join(f"  {name:7} {f.help}" for name, f in FORMATS.items())
     p = sub.add_parser("export", help="turn a heightmap file into meshes and engine terrain files",
@@ -34,6 +34,7 @@ def register(sub):
                        epilog=_EPILOG.format(formats=listing), formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("input", help="heightmap file (16-bit ones need their .json sidecar beside them)")
     p.add_argument("--formats", default="glb", help="comma-separated formats (default: glb); see below")
+    p.add_argument("--also", default="", help=ALSO_HELP)
     p.add_argument("--out", help="output path without suffix, or an existing folder (default: beside the input)")
     p.add_argument("--cell-size", type=float, help="metres between samples (default: from the sidecar)")
     add_export_arguments(p)
@@ -47,10 +48,10 @@ def register(sub):
 def run(args):
     from exporters import write_files
     from exporters.from_file import export_from_file
-    from terrain_gan.cli.options import export_options
+    from terrain_gan.cli.options import also_formats, export_options
 
     options = export_options(args, resample=args.resample)
-    files = export_from_file(args.input, args.formats, out=args.out, cell_size_m=args.cell_size,
+    files = export_from_file(args.input, also_formats(args.formats, args.also), out=args.out, cell_size_m=args.cell_size,
                              height_range=args.height_range, options=options)
     for path in write_files(files):
         print(path)

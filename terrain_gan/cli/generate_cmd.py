@@ -8,7 +8,8 @@ def register(sub):
     p.add_argument("--out", required=True, help="output .png (16-bit); a .json sidecar is written beside it")
     p.add_argument("--model", default="default", help="shipped model name or weights .npz (default: default)")
     p.add_argument("--also", default="", help="comma-separated extra outputs: npy,tif,exr,r16,raw16,preview, "
-                   "and meshes / engine files glb,gltf,obj,unity,godot (see `terrain-gan export`)")
+                   "and meshes / engine files glb,gltf,obj,unity,godot (see `terrain-gan export`), "
+                   "masks (texturing masks and splat maps)")
     p.set_defaults(func=run)
     return p
 

@@ -44,3 +44,24 @@ def export_flags(args: argparse.Namespace) -> dict:
     """The export options given on the command line, by ExportOptions field (unset ones left out)."""
     values = {field: getattr(args, flag[2:].replace("-", "_")) for flag, field, _ in _EXPORT_OPTIONS}
     return {k: v for k, v in values.items() if v is not None}
+
+
+# `--also` of export and world: outputs beside --formats (each is also an `exporters` format name).
+ALSO_OUTPUTS = ("masks",)
+ALSO_HELP = ("comma-separated extra outputs: masks (slope, height-band, curvature and wetness masks as 8-bit "
+             "PNGs, and RGBA splat maps; see README, Texturing masks)")
+
+
+def also_formats(formats: str, also: str | None) -> str:
+    """`formats` with the `--also` outputs added, checked (one-line error naming the bad one).
+
+    >>> also_formats("png16", "masks")
+    'png16,masks'
+    """
+    from terrain_gan.errors import TerrainGanError
+
+    names = [a.strip() for a in (also or "").split(",") if a.strip()]
+    for name in names:
+        if name not in ALSO_OUTPUTS:
+            raise TerrainGanError(f"--also: unknown output {name!r}; choose from {', '.join(ALSO_OUTPUTS)}")
+    return ",".join([formats, *names]) if names else formats

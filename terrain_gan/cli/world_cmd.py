@@ -42,7 +42,7 @@ def _range(text: str):
 
 def register(sub):
     from exporters import FORMAT_NAMES
-    from terrain_gan.cli.options import add_export_arguments
+    from terrain_gan.cli.options import ALSO_HELP, add_export_arguments
 
     p = sub.add_parser("world", help="generate a seamless world of tiles (resumable, in-process or on Dask)",
                        description="Writes every tile of a world as engine-ready files (names ending _X_Z), "
@@ -55,6 +55,7 @@ def register(sub):
     p.add_argument("--tile-size", type=int, help="samples per tile side, k*16+1, e.g. 257, 513, 1025 (default 513)")
     p.add_argument("--out", required=True, help="the world's folder (created; its parent must exist)")
     p.add_argument("--formats", help=f"comma-separated: {','.join(FORMAT_NAMES)} (default png16,npy)")
+    p.add_argument("--also", help=ALSO_HELP + "; masks of neighbouring tiles agree on their shared edge")
     p.add_argument("--x", type=_span, metavar="A:B", help="make only tile columns A..B-1 (split a world into jobs)")
     p.add_argument("--z", type=_span, metavar="A:B", help="make only tile rows A..B-1")
     p.add_argument("--model", help="shipped model name or weights .npz (default: default)")
@@ -83,7 +84,7 @@ def register(sub):
 
 def recipe_of(args):
     """The world's recipe: the --config file (or the defaults) with the options given on top."""
-    from terrain_gan.cli.options import export_flags
+    from terrain_gan.cli.options import also_formats, export_flags
     from terrain_gan.world import recipe
 
     if args.config is None and args.tiles is None:
@@ -97,6 +98,8 @@ def recipe_of(args):
         dict(relief=args.relief, relief_variation=args.relief_variation, relief_scale=args.relief_scale,
              guide=args.guide, relief_map=args.relief_map, guide_range=None if gr is None else tuple(gr)),
         dict(formats=args.formats, height_range=None if hr is None else recipe.range_text(hr), **export_flags(args)))
+    if args.also:
+        cfg = recipe.with_flags(cfg, {}, {}, dict(formats=also_formats(cfg.export.formats, args.also)))
     return recipe.check(cfg, args.config or "--tiles")
 
 

@@ -14,6 +14,7 @@ import numpy as np
 import exporters
 from exporters import ExportOptions
 from exporters.files import json_bytes
+from exporters.masks import MASK_HALO
 from terrain_gan.world import manifest as wm
 from terrain_gan.world.core import World
 
@@ -37,8 +38,11 @@ def encode_tile(world: World, job: TileJob, x: int, z: int) -> tuple[dict[Path, 
     """Tile (x, z)'s files as {path: bytes} (its record first) and the record; writes nothing."""
     ring = not set(job.formats) <= _MESH_FREE
     lo, hi = job.height_range
-    padded = world.padded_tile(x, z, job.size) if ring else None
-    height = padded[1:-1, 1:-1] if ring else world.tile(x, z, job.size)
+    # Masks read MASK_HALO samples around the tile (the world's own), meshes the innermost ring of them.
+    k = MASK_HALO if "masks" in job.formats else 1
+    padded = world.region(z * (job.size - 1) - k, x * (job.size - 1) - k, job.size + 2 * k,
+                          job.size + 2 * k) if ring else None
+    height = padded[k:-k, k:-k] if ring else world.tile(x, z, job.size)
     clipped = int(np.count_nonzero((height < lo) | (height > hi)))
     if clipped:
         height, padded = np.clip(height, lo, hi), None if padded is None else np.clip(padded, lo, hi)

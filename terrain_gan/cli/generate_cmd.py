@@ -8,6 +8,7 @@ def register(sub):
     p.add_argument("--out", required=True, help="output .png (16-bit); a .json sidecar is written beside it")
     p.add_argument("--model", default="default", help="shipped model name or weights .npz (default: default)")
     p.add_argument("--also", default="", help="comma-separated extra outputs: npy,tif,exr,r16,raw16,preview, "
+                   "html (a self-contained 3D viewer page), "
                    "and meshes / engine files glb,gltf,obj,unity,godot (see `terrain-gan export`)")
     p.set_defaults(func=run)
     return p

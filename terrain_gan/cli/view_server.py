@@ -67,7 +67,9 @@ def _tile_file(folder: Path, key: str) -> Path | None:
 def _tile_json(folder: Path, key: str, cell_size_m: float, color_range) -> bytes:
     h, meta = read_heightmap(_tile_file(folder, key))
     cell = meta.get("cell_size_m") or cell_size_m
-    return _json(viewer.map_payload(h, cell, viewer.map_facts(h, cell, {}), color_range=color_range))
+    (_, size), (_, heights) = viewer.map_facts(h, cell, {})[:2]
+    facts = [["Tile size", size], ["Tile heights", heights]]
+    return _json(viewer.map_payload(h, cell, facts, color_range=color_range))
 
 
 def world_routes(folder: Path) -> dict:

@@ -21,8 +21,9 @@ import imageio.v3 as iio
 import numpy as np
 import pytest
 
-from exporters import read_heightmap, write_files
-from exporters.viewer import STATIC_DIR
+from exporters import dequantize_u16, read_heightmap, write_files
+from exporters.colors import relief_rgb
+from exporters.viewer import STATIC_DIR, map_payload
 from terrain_gan import generation
 from terrain_gan.cli import main, view_server
 
@@ -79,10 +80,29 @@ def test_html_holds_the_pngs_codes_and_fetches_nothing(made):
     assert [source["min_height_m"], source["max_height_m"]] == [side["min_height_m"], side["max_height_m"]]
     assert ["Seed", "42"] in source["facts"] and ["Cell size", "90 m"] in source["facts"]
     imports = json.loads(re.search(r'type="importmap">(.*?)</script>', page).group(1))["imports"]
-    assert sorted(imports) == ["three", "three/addons/controls/OrbitControls.js"]
+    assert sorted(imports) == ["terrain-gan/relief.js", "three", "three/addons/controls/OrbitControls.js"]
     assert all(v.startswith("data:text/javascript;base64,") for v in imports.values())
     assert base64.b64decode(imports["three"].split(",", 1)[1]) == (STATIC_DIR / "three.module.min.js").read_bytes()
     assert not re.search(r"\b(src|href)=|url\(", page)  # nothing else to fetch: it opens from file://
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+def test_pages_relief_colours_are_the_previews(made, tmp_path):
+    """static/relief.js (run in node) colours a map as exporters.colors.relief_rgb does, at 1 x exaggeration."""
+    payload = map_payload(read_heightmap(made)[0][:65, :65], 90.0)
+    (tmp_path / "p.json").write_text(json.dumps(payload))
+    script = (f"import {{heightsOf, reliefColors}} from '{(STATIC_DIR / 'relief.js').as_uri()}';\n"
+              f"import {{readFileSync}} from 'node:fs';\n"
+              f"const p = JSON.parse(readFileSync('{tmp_path / 'p.json'}', 'utf8'));\n"
+              "const h = heightsOf(p), out = new Float32Array(3 * h.length);\n"
+              "reliefColors(h, p, 1, out);\n"
+              "console.log(JSON.stringify(Array.from(out, (v) => Math.round(v * 255))));\n")
+    run = subprocess.run(["node", "--input-type=module", "-e", script], capture_output=True, text=True, timeout=60)
+    js = np.array(json.loads(run.stdout), np.int64).reshape(65, 65, 3)
+    codes = np.frombuffer(base64.b64decode(payload["heights_u16_b64"]), "<u2").reshape(65, 65)
+    h = dequantize_u16(codes, payload["min_height_m"], payload["max_height_m"])  # what the page draws
+    py = relief_rgb(h, 90.0, payload["color_range"]).astype(np.int64)
+    assert js.std() > 10 and np.array_equal(js, py)  # the same float64 steps in the same order: the same bytes
 
 
 def test_plan_takes_html(tmp_path):

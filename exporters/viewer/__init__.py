@@ -1,6 +1,6 @@
 """A 3D viewer page for heightmaps: three.js meshes in relief colours, orbit and zoom, height exaggeration.
 
-One page (static/viewer.html running static/viewer.js) comes out two ways:
+One page (static/viewer.html running static/viewer.js, with static/relief.js) comes out two ways:
 
   viewer_html(height_HxW, cell_size_m, meta) -> bytes   ONE self-contained file: three.js inlined as data:
                                                         URLs, heights as base64 uint16; opens from file://
@@ -28,8 +28,9 @@ from exporters.quantize import check_cell_size, check_heightmap, quantize_u16
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 # What a served page may fetch from static/ (the page itself inlines viewer.js).
-STATIC_FILES = ("three.module.min.js", "OrbitControls.js", "LICENSE-three.txt")
-_MODULES = {"three": "three.module.min.js", "three/addons/controls/OrbitControls.js": "OrbitControls.js"}
+STATIC_FILES = ("three.module.min.js", "OrbitControls.js", "relief.js", "LICENSE-three.txt")
+_MODULES = {"three": "three.module.min.js", "three/addons/controls/OrbitControls.js": "OrbitControls.js",
+            "terrain-gan/relief.js": "relief.js"}
 
 
 def map_facts(height_HxW: np.ndarray, cell_size_m: float, meta: dict) -> list[list[str]]:

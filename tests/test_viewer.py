@@ -135,20 +135,43 @@ def test_served_map_draws_every_sample_and_ctrl_c_stops_cleanly(made, tmp_path):
     assert proc.returncode == 0 and "Traceback" not in err and "stopped" in err
 
 
+# Once the page is ready, a click on the overview in tile (3, 0), the north-east corner.
+_CLICK_NE_CORNER = b"""<script>
+new MutationObserver((_, observer) => {
+  if (document.body.dataset.status !== 'ready') return;
+  observer.disconnect();
+  document.body.dataset.first = document.body.dataset.tiles;
+  const img = document.getElementById('overview');
+  const click = () => {
+    const r = img.getBoundingClientRect();
+    img.dispatchEvent(new MouseEvent('click', { bubbles: true, clientX: r.left + r.width * 3.5 / 4,
+                                                clientY: r.top + r.height * 0.5 / 4 }));
+  };
+  if (img.complete) click(); else img.addEventListener('load', click);
+}).observe(document.body, { attributes: true });
+</script>
+"""
+
+
 @needs_chromium
-def test_world_folder_loads_a_tile_and_its_neighbours(tmp_path):
-    server, _ = view_server.start(view_server.open_source(REPO / "samples" / "world7"))
+def test_world_folder_loads_a_tile_and_its_neighbours_then_a_clicked_one(tmp_path):
+    routes = view_server.open_source(REPO / "samples" / "world7")
+    routes["/click"] = routes["/"].replace(b"</body>", _CLICK_NE_CORNER + b"</body>")
+    server, _ = view_server.start(routes)
     url = view_server.url_of(server)
     try:
-        body = body_of(url + "#tile=0_0", tmp_path)  # a corner: itself and 3 neighbours of 257 x 257
-        assert (body.get("status"), body.get("vertices")) == ("ready", str(4 * 257 * 257)), body.get("error")
-        assert sorted(body["tiles"].split(",")) == ["0_0", "0_1", "1_0", "1_1"]
-        assert 'src="overview.png"' in body["dom"] and "4 x 4 tiles of 257 samples" in body["dom"]
+        body = body_of(url + "click", tmp_path)
         with pytest.raises(urllib.error.HTTPError, match="404"):
             urllib.request.urlopen(url + "tile/9_9.json", timeout=10)
     finally:
         server.shutdown()
         server.server_close()
+    # First the middle tile (1, 1) of the 4 x 4 world with its 8 neighbours, then the clicked corner with 3.
+    assert sorted(body["first"].split(",")) == [f"{x}_{z}" for x in range(3) for z in range(3)]
+    assert (body.get("status"), body.get("vertices")) == ("ready", str(4 * 257 * 257)), body.get("error")
+    assert sorted(body["tiles"].split(",")) == ["2_0", "2_1", "3_0", "3_1"]
+    assert 'src="overview.png"' in body["dom"] and "4 x 4 tiles of 257 samples" in body["dom"]
+    assert "3, 0 (x east, z south)" in body["dom"]
 
 
 def test_world_index_and_tiles_are_served_without_a_browser():

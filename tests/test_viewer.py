@@ -11,6 +11,7 @@ import json
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import urllib.error
@@ -211,3 +212,9 @@ def test_view_bad_path_is_one_line_exit_2(tmp_path, capsys):
     (tmp_path / "w" / "manifest.json").write_text("{}")
     assert "not a terrain_gan world manifest" in run_error(capsys, ["view", str(tmp_path / "w")])
     assert "--port" in run_error(capsys, ["view", str(REPO / "samples" / "seed7.png"), "--port", "70000"])
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        assert "cannot serve on 127.0.0.1:" in run_error(capsys, ["view", str(REPO / "samples" / "seed7.png"),
+                                                                  "--port", port, "--no-browser"])

@@ -24,8 +24,8 @@ def run(args):
     server, thread = view_server.start(view_server.open_source(args.path), args.port)
     url = view_server.url_of(server)
     print(f"terrain-gan view: serving {args.path} at {url} (Ctrl-C to stop)", flush=True)
-    if not args.no_browser:
-        webbrowser.open(url)
+    if not args.no_browser and not webbrowser.open(url):
+        print("terrain-gan view: no browser found; open the URL above in one", flush=True)
     try:
         while thread.is_alive():
             thread.join(0.5)

@@ -2,13 +2,14 @@
 
 
 def register(sub):
-    p = sub.add_parser("generate", help="generate a heightmap (16-bit PNG + JSON sidecar) with a trained model")
+    p = sub.add_parser("generate", help="generate a heightmap (16-bit PNG + JSON sidecar) with a trained model",
+                       epilog="--also html writes t.html beside t.png: the map in a self-contained 3D viewer "
+                              "(three.js inlined; opens from file://). `terrain-gan view t.png` serves the same.")
     p.add_argument("--seed", type=int, default=0, help="world seed, 0..2^32-1 (default 0)")
     p.add_argument("--size", type=int, default=1025, help="samples per side, any size >= 2 (default 1025)")
     p.add_argument("--out", required=True, help="output .png (16-bit); a .json sidecar is written beside it")
     p.add_argument("--model", default="default", help="shipped model name or weights .npz (default: default)")
     p.add_argument("--also", default="", help="comma-separated extra outputs: npy,tif,exr,r16,raw16,preview, "
-                   "html (a self-contained 3D viewer page), "
                    "and meshes / engine files glb,gltf,obj,unity,godot (see `terrain-gan export`)")
     p.set_defaults(func=run)
     return p

@@ -72,6 +72,15 @@ def _tile_json(folder: Path, key: str, cell_size_m: float, color_range) -> bytes
     return _json(viewer.map_payload(h, cell, facts, color_range=color_range))
 
 
+def _color_range(doc: dict, keys: list[str]) -> list[float] | None:
+    """One height-tint range for every tile: the made tiles' lowest and highest samples (None: unknown)."""
+    try:
+        lows, highs = zip(*((float(doc["tiles"][k]["min_m"]), float(doc["tiles"][k]["max_m"])) for k in keys))
+    except (KeyError, TypeError, ValueError):
+        return None
+    return [min(lows), max(highs)]
+
+
 def world_routes(folder: Path) -> dict:
     """A world folder: the page, /world.json (grid, tiles, facts), /overview.png and /tile/X_Z.json on request."""
     doc = _read_manifest(folder)
@@ -83,9 +92,7 @@ def world_routes(folder: Path) -> dict:
         raise TerrainGanError(f"{folder}: no overview.png; rerun `terrain-gan world` on it to finish the world")
     world, (nx, nz), size = doc["world"], doc["grid"], int(doc["tile_size"])
     cell = float(world.get("cell_size_m", 90.0))
-    lows = [doc["tiles"][k].get("min_m") for k in keys]
-    highs = [doc["tiles"][k].get("max_m") for k in keys]
-    color_range = ([min(lows), max(highs)] if None not in lows + highs else doc.get("height_range_m"))
+    color_range = _color_range(doc, keys)
     km = lambda n: f"{(n * (size - 1)) * cell / 1000:.3g}"  # noqa: E731
     facts = [["World", f"{nx} x {nz} tiles of {size} samples ({len(keys)} made)"],
              ["World size", f"{km(nx)} x {km(nz)} km"], ["Seed", str(world.get("seed", "?"))],

@@ -17,13 +17,15 @@ COLOR_KINDS = ("height", "slope", "relief")
 
 _HEIGHT_STOPS = np.array([0.0, 0.35, 0.7, 1.0])
 _HEIGHT_RGB = np.array([[70, 120, 60], [150, 160, 90], [140, 110, 80], [245, 245, 245]], np.float64)
+# Relief = tint * (RELIEF_AMBIENT + RELIEF_DIRECT * hillshade), lit from the north-west, 45 degrees up.
+RELIEF_AMBIENT, RELIEF_DIRECT, RELIEF_AZIMUTH_DEG, RELIEF_ALTITUDE_DEG = 0.35, 0.75, 315.0, 45.0
 _SLOPE_STOPS_DEG = np.array([0.0, 15.0, 30.0, 45.0, 90.0])
 _SLOPE_RGB = np.array([[86, 125, 60], [120, 135, 70], [135, 110, 80], [120, 115, 110], [95, 92, 90]],
                       np.float64)
 
 
-def hillshade(height_HxW: np.ndarray, cell_size_m: float, *, azimuth_deg: float = 315.0,
-              altitude_deg: float = 45.0, z_factor: float = 1.0) -> np.ndarray:
+def hillshade(height_HxW: np.ndarray, cell_size_m: float, *, azimuth_deg: float = RELIEF_AZIMUTH_DEG,
+              altitude_deg: float = RELIEF_ALTITUDE_DEG, z_factor: float = 1.0) -> np.ndarray:
     """Lambertian shaded relief in [0, 1] (row 0 is north), lit from `azimuth_deg` clockwise from north.
 
     >>> round(float(hillshade(np.zeros((3, 3)), 90.0)[1, 1]), 3)
@@ -66,7 +68,17 @@ def relief_rgb(height_HxW: np.ndarray, cell_size_m: float, height_range=None) ->
     h = np.asarray(height_HxW, np.float64)
     tint = np.stack([np.interp(_height_t(h, height_range), _HEIGHT_STOPS, _HEIGHT_RGB[:, c]) for c in range(3)], -1)
     shade = hillshade(h, cell_size_m)[..., None]
-    return np.clip(tint * (0.35 + 0.75 * shade), 0, 255).astype(np.uint8)
+    return np.clip(tint * (RELIEF_AMBIENT + RELIEF_DIRECT * shade), 0, 255).astype(np.uint8)
+
+
+def relief_palette() -> dict:
+    """`relief_rgb`'s constants as plain numbers, for a renderer outside numpy (the 3D viewer's JavaScript).
+
+    >>> relief_palette()["stops"]
+    [0.0, 0.35, 0.7, 1.0]
+    """
+    return dict(stops=_HEIGHT_STOPS.tolist(), rgb=_HEIGHT_RGB.tolist(), ambient=RELIEF_AMBIENT,
+                direct=RELIEF_DIRECT, azimuth_deg=RELIEF_AZIMUTH_DEG, altitude_deg=RELIEF_ALTITUDE_DEG)
 
 
 def slope_deg(height_HxW: np.ndarray, cell_size_m: float) -> np.ndarray:

@@ -13,3 +13,10 @@ terrain-gan eval default dcgan_seed --out samples/eval
 # (eval_v2_large.md) and real regions beside generated maps at one scale (real_vs_generated.png)
 terrain-gan eval default v2 dcgan_seed --dataset data/dem90v2.npz --seed 0 --n 1000 --out samples/eval_v2 \
   --large --large-n 300 --figure samples/real_vs_generated.png
+# the 3D viewer on the world (view_world7.png): serve it, screenshot tile 1,1 and its neighbours, stop it
+terrain-gan view samples/world7 --port 8765 --no-browser & view=$!
+sleep 3
+chromium --headless --no-sandbox --disable-gpu --user-data-dir="$(mktemp -d)" --enable-unsafe-swiftshader \
+  --use-angle=swiftshader --window-size=1100,640 --virtual-time-budget=30000 \
+  --screenshot=samples/view_world7.png 'http://127.0.0.1:8765/#tile=1_1'
+kill "$view"  # SIGTERM: a background job of a script ignores SIGINT

@@ -51,6 +51,7 @@ def generate(seed: int = 0, size: int | tuple[int, int] = 1025, model="default",
 
 # Extra outputs `--also` can ask for, beside the 16-bit PNG: exporter formats plus a preview.
 EXTRA_OUTPUTS = ("npy", "tif", "exr", "r16", "raw16", "preview", "glb", "gltf", "obj", "unity", "godot")
+EXTRA_OUTPUTS += ("html",)  # the 3D viewer as one self-contained page (exporters.viewer)
 # Of those, the meshes and engine bundles made by `exporters.export_parts` (default ExportOptions).
 MESH_OUTPUTS = ("glb", "gltf", "obj", "unity", "godot")
 
@@ -126,7 +127,11 @@ def output_files(hm: Heightmap, out: str | Path, also: tuple[str, ...] = ()) -> 
     data, info = exporters.encode_heightmap(hm.height, "png16", cell_size_m=hm.cell_size_m, name=str(out))
     files[out] = data
     meta.update(png16={k: info[k] for k in ("min_height_m", "max_height_m", "height_step_m", "encoding")})
-    for fmt in also:
+    if "html" in also:  # the map in the 3D viewer, one file: the PNG's own codes, three.js inlined
+        from exporters.viewer import viewer_html
+
+        files[out.with_suffix(".html")] = viewer_html(hm.height, hm.cell_size_m, meta, title=out.name)
+    for fmt in [f for f in also if f != "html"]:
         if fmt == "preview":
             files[out.with_name(out.stem + "_preview.png")] = _preview_png(hm)
         elif fmt not in _PARTS:

@@ -173,11 +173,11 @@ def test_dem_readers_return_a_dem_or_one_line_error(fuzz_dir, case):
     assert min(dem.height.shape) >= 1 and np.isfinite(dem.height).any()
 
 
-_TOKENS = st.sampled_from(["generate", "world", "export", "train", "eval", "dataset", "build", "info",
+_TOKENS = st.sampled_from(["generate", "world", "export", "view", "train", "eval", "dataset", "build", "info",
                            "--seed", "--size", "--tiles", "--tile-size", "--out", "--x", "--z", "--formats",
                            "--height-range", "--lod", "--scale", "--steps", "--config", "--workdir", "--engine",
-                           "--periodic", "--guide-range", "--cell-size", "--window", "-1", "0", "2x2", "1:0",
-                           "-5x3", "1e400", "nan", "x", "auto", "=", "--"])
+                           "--periodic", "--guide-range", "--cell-size", "--window", "--port", "--no-browser",
+                           "-1", "0", "2x2", "1:0", "-5x3", "1e400", "nan", "x", "auto", "=", "--"])
 
 
 @settings(max_examples=300, deadline=None)

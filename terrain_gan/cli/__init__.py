@@ -14,7 +14,7 @@ from exporters.errors import ExportError
 from terrain_gan.errors import TerrainGanError
 
 # Each command module has `register(subparsers)`, which adds its parser with `func=run`.
-_COMMANDS = ("generate", "world", "export", "train", "eval", "dataset")
+_COMMANDS = ("generate", "world", "export", "view", "train", "eval", "dataset")
 
 
 class _Parser(argparse.ArgumentParser):

@@ -2,7 +2,9 @@
 
 
 def register(sub):
-    p = sub.add_parser("generate", help="generate a heightmap (16-bit PNG + JSON sidecar) with a trained model")
+    p = sub.add_parser("generate", help="generate a heightmap (16-bit PNG + JSON sidecar) with a trained model",
+                       epilog="--also html writes t.html beside t.png: the map in a self-contained 3D viewer "
+                              "(three.js inlined; opens from file://). `terrain-gan view t.png` serves the same.")
     p.add_argument("--seed", type=int, default=0, help="world seed, 0..2^32-1 (default 0)")
     p.add_argument("--size", type=int, default=1025, help="samples per side, any size >= 2 (default 1025)")
     p.add_argument("--out", required=True, help="output .png (16-bit); a .json sidecar is written beside it")

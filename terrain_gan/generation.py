@@ -49,14 +49,12 @@ def generate(seed: int = 0, size: int | tuple[int, int] = 1025, model="default",
     return Heightmap(height, model.cell_size_m, cache.seed, model.model_id, (int(origin[0]), int(origin[1])))
 
 
-# Extra outputs `--also` can ask for, beside the 16-bit PNG: exporter formats plus a preview.
-EXTRA_OUTPUTS = ("npy", "tif", "exr", "r16", "raw16", "preview", "glb", "gltf", "obj", "unity", "godot")
-EXTRA_OUTPUTS += ("html",)  # the 3D viewer as one self-contained page (exporters.viewer)
+# Extra outputs `--also` can ask for, beside the 16-bit PNG: exporter formats, a preview, the 3D viewer
+# as one self-contained page (exporters.viewer) and texturing masks with splat maps (exporters.masks).
+EXTRA_OUTPUTS = ("npy", "tif", "exr", "r16", "raw16", "preview", "glb", "gltf", "obj", "unity", "godot",
+                 "html", "masks")
 # Of those, the meshes and engine bundles made by `exporters.export_parts` (default ExportOptions).
 MESH_OUTPUTS = ("glb", "gltf", "obj", "unity", "godot")
-
-# Texturing masks and splat maps (`exporters.masks`), also made by `exporters.export_parts`.
-EXTRA_OUTPUTS += ("masks",)
 _PARTS = MESH_OUTPUTS + ("masks",)
 
 

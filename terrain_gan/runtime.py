@@ -7,7 +7,8 @@ sets what the user has not set:
   its matcher accepts (here 32->16 and 64->32 at 134-262 samples, but not 16->16), and for these
   shapes that path runs 3-7x slower than XLA's own (Eigen) convolution; the shipped generator's chunk
   spends most of its time there. `--xla_cpu_experimental_ynn_fusion_type=dot` keeps YNNPACK for
-  matrix products only. `benchmarks/bench_generate.py` measures both paths side by side.
+  matrix products only. `benchmarks/bench_generate.py` measures both paths side by side
+  (`TERRAIN_GAN_XLA_DEFAULT_CONV=1` keeps XLA's default).
 - Every process would compile the chunk program again (seconds): compiled programs are kept in
   `$XDG_CACHE_HOME/terrain_gan/jax` (default `~/.cache/terrain_gan/jax`). The cache is bounded in
   size, which makes JAX guard every read and write with a file lock, so concurrent processes share
@@ -43,7 +44,8 @@ def cache_dir() -> Path | None:
 def configure() -> None:
     """Sets the convolution flag and the compilation cache, leaving the user's own settings alone."""
     flags = os.environ.get("XLA_FLAGS", "")
-    if "xla_cpu_experimental_ynn_fusion_type" not in flags:
+    keep_xla_default = os.environ.get("TERRAIN_GAN_XLA_DEFAULT_CONV") == "1"  # for benchmarks: the old path
+    if "xla_cpu_experimental_ynn_fusion_type" not in flags and not keep_xla_default:
         os.environ["XLA_FLAGS"] = f"{flags} {CONV_FLAG}".strip()
     where = cache_dir()
     if where is None or os.environ.get("JAX_COMPILATION_CACHE_DIR"):

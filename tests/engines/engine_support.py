@@ -59,13 +59,13 @@ def only_mesh(report: dict) -> dict:
     return report["meshes"][0]
 
 
-def on_grid(mesh: dict, shape, spacing: float, offset=(0.0, 0.0, 0.0), tol: float = 1e-3):
+def on_grid(mesh: dict, shape, spacing: float, tol: float = 1e-3):
     """Blender vertices (x east, y north, z up) as a rows x cols grid: (heights, index of each sample's vertex).
 
     Each vertex must sit on the lattice x = col * spacing, y = -row * spacing (row 0 = north at y = 0),
-    after subtracting `offset` (a tile's place), within `tol`, and each sample must have exactly one vertex.
+    within `tol`, and each sample must have exactly one vertex.
     """
-    v = np.asarray(mesh["vertices"], np.float64) - offset
+    v = np.asarray(mesh["vertices"], np.float64)
     col, row = np.rint(v[:, 0] / spacing).astype(int), np.rint(-v[:, 1] / spacing).astype(int)
     rows, cols = shape
     assert np.abs(v[:, 0] - col * spacing).max() <= tol and np.abs(-v[:, 1] - row * spacing).max() <= tol

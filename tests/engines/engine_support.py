@@ -1,16 +1,20 @@
-"""Running Blender on exported files, and reading its meshes back onto the heightmap's grid.
+"""Running Blender and Godot on exported files, and reading their meshes back onto the heightmap's grid.
 
 Blender is `pip install bpy` (Blender 5.0 as a Python module). It cannot share terrain_gan's venv:
 bpy 4.5 and 5.0 pin numpy < 2 while jax >= 0.5 needs numpy >= 2 (pip then falls back to bpy 4.4,
 which is built against numpy 1 and fails to import numpy.core.multiarray). So it lives in its own
 venv and runs as a subprocess: `.venv-blender/` at the repository root (what `.ci/run` makes), or
 the interpreter named by TERRAIN_GAN_BLENDER_PYTHON. The tests skip only when neither has bpy.
+
+Godot 4 comes from Debian unstable, unpacked into `.godot-root/` by `tests/engines/install_godot.sh`
+(what `.ci/run` does), or is the command named by TERRAIN_GAN_GODOT; its tests skip only when neither is there.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -20,9 +24,13 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 PROBE = Path(__file__).with_name("blender_probe.py")
+GODOT_PROBE = Path(__file__).with_name("godot_probe.gd")
+GODOT_ENV = "TERRAIN_GAN_GODOT"
 ENV = "TERRAIN_GAN_BLENDER_PYTHON"
 INSTALL = ("python3.11 -m venv .venv-blender && .venv-blender/bin/pip install -r tests/engines/requirements.txt "
            f"(or set {ENV} to a Python 3.11 that has bpy)")
+N = 65  # samples per side of the map and of each world tile (90 m cells)
+HEIGHT_SCALE, SCALE = 2.0, 0.01  # the scaled export: 1 unit = 100 m, heights doubled
 KINDS = {".glb": "glb", ".gltf": "gltf", ".obj": "obj", ".exr": "exr"}
 
 
@@ -51,6 +59,46 @@ def run_blender(paths, workdir: Path) -> dict:
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     return json.loads((workdir / "report.json").read_text())
+
+
+def godot_command() -> str:
+    """The Godot 4 command; skips the test when none is installed (a named one must run)."""
+    named = os.environ.get(GODOT_ENV)
+    godot = named or str(REPO / ".godot-root" / "godot")
+    if not named and not Path(godot).exists():
+        pytest.skip(f"Godot 4 is not installed: bash tests/engines/install_godot.sh (or set {GODOT_ENV})")
+    return godot
+
+
+def run_godot(project: Path, scenes, workdir: Path, *, compress_meshes: bool) -> dict:
+    """Imports `project` (a folder of exported files) headless, instances `scenes` (res:// paths) in one run of
+    godot_probe.gd; {scene: [every MeshInstance3D]} plus "godot": the version.
+
+    compress_meshes=False sets the scene importer's *Force Disable Mesh Compression* (what the README asks
+    for); True keeps Godot's default, which stores vertex positions in 16 bits over the mesh's bounds."""
+    godot = godot_command()
+    settings = 'config_version=5\n\n[application]\nconfig/name="engine test"\n'
+    if not compress_meshes:
+        settings += '\n[importer_defaults]\n\nscene={\n"meshes/force_disable_compression": true\n}\n'
+    (project / "project.godot").write_text(settings)
+    shutil.copy(GODOT_PROBE, project / GODOT_PROBE.name)
+    env = dict(os.environ, **{k: str(workdir / k.lower()) for k in ("XDG_CONFIG_HOME", "XDG_DATA_HOME",
+                                                                    "XDG_CACHE_HOME")})
+    run = dict(capture_output=True, text=True, timeout=600, env=env)
+    done = subprocess.run([godot, "--headless", "--path", str(project), "--import"], **run)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    out = workdir / "godot_report.json"
+    done = subprocess.run([godot, "--headless", "--path", str(project), "--script", f"res://{GODOT_PROBE.name}",
+                           "--", str(out), *scenes], **run)
+    # Godot exits 0 even when a script fails to parse: the report is the proof that it ran.
+    assert done.returncode == 0 and out.exists(), done.stdout[-3000:] + done.stderr[-3000:]
+    return json.loads(out.read_text())
+
+
+def godot_to_blender(vertices) -> np.ndarray:
+    """Godot / glTF axes (x east, y up, z south) to the (x east, y north, z up) that `on_grid` reads."""
+    v = np.asarray(vertices, np.float64).reshape(-1, 3)
+    return np.stack([v[:, 0], -v[:, 2], v[:, 1]], axis=1)
 
 
 def only_mesh(report: dict) -> dict:

@@ -11,32 +11,22 @@ import json
 
 import numpy as np
 import pytest
-from engine_support import on_grid, only_mesh, per_vertex_colors, run_blender, texel_at_cells
+from engine_support import HEIGHT_SCALE, SCALE, N, on_grid, only_mesh, per_vertex_colors, run_blender, texel_at_cells
 from test_export_support import read_glb, read_obj
 
 from exporters.colors import cell_colors, color_map
-from terrain_gan.cli import main
 
-N, CELL = 65, 90.0  # the shipped model's 90 m cells
-HEIGHT_SCALE, SCALE = 2.0, 0.01  # the scaled export: 1 unit = 100 m, heights doubled
+CELL = 90.0  # the shipped model's cells
 PLAIN = ("t.glb", "t.gltf", "t.obj")  # `generate --also glb,gltf,obj,godot` (godot's mesh is t.glb)
 COLOURED = ("c/t.glb", "c/t.gltf", "c/t.obj")  # `export --colors relief --texture height`
 SCALED = ("s/t.glb", "s/t.obj")  # `export --height-scale 2 --scale 0.01`
 
 
 @pytest.fixture(scope="module")
-def made(tmp_path_factory):
-    """The files, the float32 heights (t.npy), the sidecar, and Blender's report on every file."""
-    d = tmp_path_factory.mktemp("map")
-    assert main(["generate", "--seed", "3", "--size", str(N), "--out", str(d / "t.png"),
-                 "--also", "npy,glb,gltf,obj,godot,exr"]) == 0
-    (d / "c").mkdir()
-    (d / "s").mkdir()
-    assert main(["export", str(d / "t.npy"), "--formats", "glb,gltf,obj", "--colors", "relief",
-                 "--texture", "height", "--out", str(d / "c" / "t")]) == 0
-    assert main(["export", str(d / "t.npy"), "--formats", "glb,obj", "--height-scale", str(HEIGHT_SCALE),
-                 "--scale", str(SCALE), "--out", str(d / "s" / "t")]) == 0
-    report = run_blender([d / n for n in PLAIN + COLOURED + SCALED + ("t.exr",)], d)
+def made(map_dir, tmp_path_factory):
+    """The folder, the float32 heights (t.npy), the sidecar, and Blender's report on every file."""
+    d = map_dir
+    report = run_blender([d / n for n in PLAIN + COLOURED + SCALED + ("t.exr",)], tmp_path_factory.mktemp("blender"))
     h = np.load(d / "t.npy")
     assert h.shape == (N, N) and h.dtype == np.float32
     return d, h, json.loads((d / "t.json").read_text()), {k.removeprefix(str(d) + "/"): v for k, v in report.items()}

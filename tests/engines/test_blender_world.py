@@ -13,22 +13,18 @@ import re
 import imageio.v3 as iio
 import numpy as np
 import pytest
-from engine_support import on_grid, only_mesh, run_blender, texel_at_cells
+from engine_support import N, on_grid, only_mesh, run_blender, texel_at_cells
 from test_export_support import read_glb
 
-from terrain_gan.cli import main
-
-N, CELL, GRID = 65, 90.0, (2, 2)
+CELL, GRID = 90.0, (2, 2)
 TILES = [(x, z) for z in range(GRID[1]) for x in range(GRID[0])]  # x east, z south (row 0 = north)
 MESHES = (".glb", ".gltf", ".obj")
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory):
+def world(world_dir, tmp_path_factory):
     """(folder, {tile: float32 heights}, {tile: sidecar}, {tile: place from world.tscn}, Blender's report)."""
-    out = tmp_path_factory.mktemp("world") / "w"
-    assert main(["world", "--seed", "7", "--tiles", "2x2", "--tile-size", str(N), "--out", str(out),
-                 "--formats", "godot,gltf,obj,npy", "--colors", "height", "--texture", "relief"]) == 0
+    out = world_dir
     heights = {t: np.load(out / f"tile_{t[0]}_{t[1]}.npy") for t in TILES}
     sides = {t: json.loads((out / f"tile_{t[0]}_{t[1]}.json").read_text()) for t in TILES}
     # world.tscn: one instance per tile, Transform3D(basis..., origin) in Godot's axes (those of glTF).
@@ -38,7 +34,7 @@ def world(tmp_path_factory):
                                              r'\)\]\ntransform = Transform3D\(1, 0, 0, 0, 1, 0, 0, 0, 1, ([^)]+)\)', scene)}
     assert sorted(places) == sorted(TILES)
     files = [out / f"tile_{x}_{z}{s}" for x, z in TILES for s in MESHES + (".exr",)]
-    report = run_blender(files, out.parent)
+    report = run_blender(files, tmp_path_factory.mktemp("blender"))
     return out, heights, sides, places, {k.removeprefix(str(out) + "/"): v for k, v in report.items()}
 
 

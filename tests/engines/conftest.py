@@ -4,9 +4,21 @@ Blender and Godot modules (read-only: each engine imports them from where they a
 from __future__ import annotations
 
 import pytest
-from engine_support import HEIGHT_SCALE, SCALE, N
+from engine_support import HEIGHT_SCALE, SCALE, N, blender_python, godot_command
 
 from terrain_gan.cli import main
+
+
+@pytest.fixture(scope="session")
+def blender():
+    """Blender's Python; asked for before the files so that a missing Blender skips without making them."""
+    return blender_python()
+
+
+@pytest.fixture(scope="session")
+def godot():
+    """The Godot 4 command; asked for before the files, like `blender`."""
+    return godot_command()
 
 
 @pytest.fixture(scope="session")

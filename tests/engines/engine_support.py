@@ -50,9 +50,8 @@ def blender_python() -> str:
     return python
 
 
-def run_blender(paths, workdir: Path) -> dict:
+def run_blender(python: str, paths, workdir: Path) -> dict:
     """Imports every file in one Blender process (blender_probe.py); {str(path): what Blender holds}."""
-    python = blender_python()
     jobs = [{"path": str(p), "kind": KINDS[Path(p).suffix]} for p in paths]
     (workdir / "jobs.json").write_text(json.dumps(jobs))
     done = subprocess.run([python, str(PROBE), str(workdir / "jobs.json"), str(workdir / "report.json")],
@@ -67,16 +66,21 @@ def godot_command() -> str:
     godot = named or str(REPO / ".godot-root" / "godot")
     if not named and not Path(godot).exists():
         pytest.skip(f"Godot 4 is not installed: bash tests/engines/install_godot.sh (or set {GODOT_ENV})")
+    try:
+        version = subprocess.run([godot, "--headless", "--version"], capture_output=True, text=True).stdout
+    except OSError as e:
+        version = str(e)
+    if not version.startswith("4."):
+        pytest.fail(f"{godot} is not a working Godot 4 ({version.strip()[-200:]!r}): bash tests/engines/install_godot.sh")
     return godot
 
 
-def run_godot(project: Path, scenes, workdir: Path, *, compress_meshes: bool) -> dict:
+def run_godot(godot: str, project: Path, scenes, workdir: Path, *, compress_meshes: bool) -> dict:
     """Imports `project` (a folder of exported files) headless, instances `scenes` (res:// paths) in one run of
     godot_probe.gd; {scene: [every MeshInstance3D]} plus "godot": the version.
 
     compress_meshes=False sets the scene importer's *Force Disable Mesh Compression* (what the README asks
     for); True keeps Godot's default, which stores vertex positions in 16 bits over the mesh's bounds."""
-    godot = godot_command()
     settings = 'config_version=5\n\n[application]\nconfig/name="engine test"\n'
     if not compress_meshes:
         settings += '\n[importer_defaults]\n\nscene={\n"meshes/force_disable_compression": true\n}\n'

@@ -23,10 +23,10 @@ SCALED = ("s/t.glb", "s/t.obj")  # `export --height-scale 2 --scale 0.01`
 
 
 @pytest.fixture(scope="module")
-def made(map_dir, tmp_path_factory):
+def made(blender, map_dir, tmp_path_factory):
     """The folder, the float32 heights (t.npy), the sidecar, and Blender's report on every file."""
     d = map_dir
-    report = run_blender([d / n for n in PLAIN + COLOURED + SCALED + ("t.exr",)], tmp_path_factory.mktemp("blender"))
+    report = run_blender(blender, [d / n for n in PLAIN + COLOURED + SCALED + ("t.exr",)], tmp_path_factory.mktemp("blender"))
     h = np.load(d / "t.npy")
     assert h.shape == (N, N) and h.dtype == np.float32
     return d, h, json.loads((d / "t.json").read_text()), {k.removeprefix(str(d) + "/"): v for k, v in report.items()}

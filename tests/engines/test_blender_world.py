@@ -22,7 +22,7 @@ MESHES = (".glb", ".gltf", ".obj")
 
 
 @pytest.fixture(scope="module")
-def world(world_dir, tmp_path_factory):
+def world(blender, world_dir, tmp_path_factory):
     """(folder, {tile: float32 heights}, {tile: sidecar}, {tile: place from world.tscn}, Blender's report)."""
     out = world_dir
     heights = {t: np.load(out / f"tile_{t[0]}_{t[1]}.npy") for t in TILES}
@@ -34,7 +34,7 @@ def world(world_dir, tmp_path_factory):
                                              r'\)\]\ntransform = Transform3D\(1, 0, 0, 0, 1, 0, 0, 0, 1, ([^)]+)\)', scene)}
     assert sorted(places) == sorted(TILES)
     files = [out / f"tile_{x}_{z}{s}" for x, z in TILES for s in MESHES + (".exr",)]
-    report = run_blender(files, tmp_path_factory.mktemp("blender"))
+    report = run_blender(blender, files, tmp_path_factory.mktemp("blender"))
     return out, heights, sides, places, {k.removeprefix(str(out) + "/"): v for k, v in report.items()}
 
 

@@ -21,7 +21,7 @@ TILES = [(x, z) for z in range(GRID[1]) for x in range(GRID[0])]
 
 
 @pytest.fixture(scope="module")
-def godot(map_dir, world_dir, tmp_path_factory):
+def made(godot, map_dir, world_dir, tmp_path_factory):
     """Godot's report on res://t.tscn (the map) and res://w/world.tscn (the world), with the heights."""
     work = tmp_path_factory.mktemp("godot")
     project = work / "project"
@@ -30,13 +30,13 @@ def godot(map_dir, world_dir, tmp_path_factory):
         shutil.copy(map_dir / name, project / name)
     for path in [*world_dir.glob("tile_*.glb"), world_dir / "world.tscn"]:
         shutil.copy(path, project / "w" / path.name)
-    report = run_godot(project, ["res://t.tscn", "res://w/world.tscn"], work, compress_meshes=False)
+    report = run_godot(godot, project, ["res://t.tscn", "res://w/world.tscn"], work, compress_meshes=False)
     heights = {t: np.load(world_dir / f"tile_{t[0]}_{t[1]}.npy") for t in TILES}
     return report, np.load(map_dir / "t.npy"), json.loads((map_dir / "t.json").read_text()), heights
 
 
-def test_the_map_scene_has_the_sidecars_counts_and_heights(godot):
-    report, h, side, _ = godot
+def test_the_map_scene_has_the_sidecars_counts_and_heights(made):
+    report, h, side, _ = made
     assert report["godot"].startswith("4.")
     (mesh,) = report["res://t.tscn"]
     v = godot_to_blender(mesh["vertices"])
@@ -51,8 +51,8 @@ def test_the_map_scene_has_the_sidecars_counts_and_heights(godot):
     assert (top[0], top[2]) == (c * CELL, r * CELL)  # Godot's own axes: the highest sample's row is +Z
 
 
-def test_world_scene_tiles_meet_and_rebuild_the_world(godot):
-    report, _, _, heights = godot
+def test_world_scene_tiles_meet_and_rebuild_the_world(made):
+    report, _, _, heights = made
     meshes = {m["name"]: godot_to_blender(m["vertices"]) for m in report["res://w/world.tscn"]}
     assert sorted(meshes) == sorted(f"tile_{x}_{z}" for x, z in TILES)
     grids = {}
@@ -68,23 +68,22 @@ def test_world_scene_tiles_meet_and_rebuild_the_world(godot):
             np.testing.assert_array_equal(g[-1, :], grids[(x, z + 1)][0, :])
 
 
-def test_world_tiles_carry_their_colours_and_texture(godot):
-    report, _, _, _ = godot
+def test_world_tiles_carry_their_colours_and_texture(made):
+    report, _, _, _ = made
     for mesh in report["res://w/world.tscn"]:
         assert mesh["colors"] and mesh["albedo_texture_size"] == [N - 1, N - 1]
     (plain,) = report["res://t.tscn"]
     assert not plain["colors"] and plain["albedo_texture_size"] == []
 
 
-def test_default_import_compresses_positions_so_the_readme_disables_it(map_dir, godot, tmp_path_factory):
+def test_default_import_compresses_positions_so_the_readme_disables_it(godot, map_dir, tmp_path_factory):
     """The control: the same t.glb imported with Godot's defaults comes back off its grid (by about one
     16-bit step of the map's 5.76 km width), which is why the README says to disable mesh compression."""
-    _, h, _, _ = godot
     work = tmp_path_factory.mktemp("godot_default")
     (work / "project").mkdir()
     for name in ("t.glb", "t.tscn"):
         shutil.copy(map_dir / name, work / "project" / name)
-    (mesh,) = run_godot(work / "project", ["res://t.tscn"], work, compress_meshes=True)["res://t.tscn"]
+    (mesh,) = run_godot(godot, work / "project", ["res://t.tscn"], work, compress_meshes=True)["res://t.tscn"]
     v = godot_to_blender(mesh["vertices"])
     lateral = np.abs(v[:, :2] / CELL - np.rint(v[:, :2] / CELL)).max() * CELL
     assert 0.01 < lateral < 2 * (N - 1) * CELL / 65535 + 1e-3

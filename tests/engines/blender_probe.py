@@ -7,7 +7,7 @@ into an empty scene with the importer's default options (File > Import); an EXR 
 `report.json` maps each path to what Blender holds afterwards: every mesh object's world-space vertex
 positions (Blender axes: +Z up), polygon sizes, per-vertex UVs, colour attributes, the image wired into
 each material's Base Color, and every image's size and pixels (Blender's order: bottom row first).
-Only bpy, numpy (Blender's own) and the standard library: this runs in its own venv (see conftest.py).
+Only bpy, numpy (Blender's own) and the standard library: this runs in its own venv (see engine_support.py).
 """
 
 import json

@@ -4,8 +4,8 @@ Blender and Godot modules (read-only: each engine imports them from where they a
 from __future__ import annotations
 
 import pytest
-from engine_support import HEIGHT_SCALE, SCALE, N, blender_python, godot_command
 
+from engines.engine_support import HEIGHT_SCALE, SCALE, N, blender_python, godot_command
 from terrain_gan.cli import main
 
 

@@ -11,9 +11,18 @@ import json
 
 import numpy as np
 import pytest
-from engine_support import HEIGHT_SCALE, SCALE, N, on_grid, only_mesh, per_vertex_colors, run_blender, texel_at_cells
 from test_export_support import read_glb, read_obj
 
+from engines.engine_support import (
+    HEIGHT_SCALE,
+    SCALE,
+    N,
+    on_grid,
+    only_mesh,
+    per_vertex_colors,
+    run_blender,
+    texel_at_cells,
+)
 from exporters.colors import cell_colors, color_map
 
 CELL = 90.0  # the shipped model's cells

@@ -13,8 +13,9 @@ import re
 import imageio.v3 as iio
 import numpy as np
 import pytest
-from engine_support import N, on_grid, only_mesh, run_blender, texel_at_cells
 from test_export_support import read_glb
+
+from engines.engine_support import N, on_grid, only_mesh, run_blender, texel_at_cells
 
 CELL, GRID = 90.0, (2, 2)
 TILES = [(x, z) for z in range(GRID[1]) for x in range(GRID[0])]  # x east, z south (row 0 = north)

@@ -14,7 +14,8 @@ import shutil
 
 import numpy as np
 import pytest
-from engine_support import N, godot_to_blender, on_grid, run_godot
+
+from engines.engine_support import N, godot_to_blender, on_grid, run_godot
 
 CELL, GRID = 90.0, (2, 2)
 TILES = [(x, z) for z in range(GRID[1]) for x in range(GRID[0])]

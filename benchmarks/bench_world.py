@@ -1,9 +1,11 @@
 """World benchmarks, measured side by side in one run, printed as one table.
 
-    .venv/bin/python benchmarks/bench_world.py [--model default|weights.npz] [--tile-size 513]
+    .venv/bin/python benchmarks/bench_world.py [--model default|weights.npz] [--tile-size 513] [--tiles 16]
 
-- throughput of `terrain-gan world` (files written: png16 + npy) in megasamples/s, in-process and on a
-  2-worker Dask LocalCluster, same world (programs compiled before the clock starts);
+- throughput of `terrain-gan world` (files written: png16 + npy) in megasamples/s, same world, programs
+  compiled before the clock starts: in-process with all threads and with one, and on LocalClusters of
+  1 and 2 single-threaded workers (the engine's own scaling: N workers against 1, and against one
+  process with the same total threads); and a world of 129-sample tiles (4x the tile count);
 - one 1025 x 1025 tile vs spectral fBm synthesis of the same size (target: <= 3x), for the model and
   for the default architecture at random init (what the shipped weights will cost);
 - peak RSS (VmHWM) of a 4x4 and a 16x16 world, each in a fresh process (target: within 10%);
@@ -18,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import statistics
 import subprocess
 import sys
@@ -39,28 +42,57 @@ print(json.dumps(dict(seconds=s["seconds"], msamples=s["msamples_per_s"], rss_mi
 """
 
 
-def world_in_process(seed: int, model: str, nx: int, size: int, out: Path) -> dict:
+ONE_THREAD = "--xla_cpu_multi_thread_eigen=false"  # XLA:CPU runs each program on one thread
+
+
+def _env(one_thread: bool) -> dict:
+    env = dict(os.environ)
+    if one_thread:
+        env["XLA_FLAGS"] = f"{env.get('XLA_FLAGS', '')} {ONE_THREAD}".strip()
+    return env
+
+
+def world_in_process(seed: int, model: str, nx: int, size: int, out: Path, *, one_thread: bool = False) -> dict:
     """A whole world made by the CLI's library path in a fresh process: time, Msamples/s and peak RSS."""
     res = subprocess.run([sys.executable, "-c", _CHILD, str(seed), model, str(nx), str(size), str(out)],
-                         check=True, capture_output=True, text=True)
+                         check=True, capture_output=True, text=True, env=_env(one_thread))
     return json.loads(res.stdout.strip().splitlines()[-1])
 
 
 def world_on_dask(seed: int, model: str, nx: int, size: int, out: Path, workers: int = 2) -> dict:
-    """The same world on a LocalCluster (workers warmed up: world built, program compiled)."""
+    """The same world on a LocalCluster of single-threaded workers (warmed up: world built, program compiled).
+
+    Each worker is one process whose XLA programs run on one thread, so `workers` workers use as many
+    threads as an in-process run with that many: the comparison shows the engine's own scaling.
+    """
+    from terrain_gan.world import batch as world_batch
+
+    p = world_batch.plan(seed, model, tiles=(nx, nx), tile_size=size, out=out, formats="png16,npy")
+    spec = p.world.spec()
+    saved = os.environ.get("XLA_FLAGS")
+    os.environ.update(XLA_FLAGS=_env(True)["XLA_FLAGS"])  # spawned workers inherit it
+    try:
+        return _dask_run(p, spec, workers)
+    finally:
+        if saved is None:
+            os.environ.pop("XLA_FLAGS")
+        else:
+            os.environ["XLA_FLAGS"] = saved
+
+
+def _dask_run(p, spec, workers: int) -> dict:
     import dask
     from distributed import Client, LocalCluster
 
     from terrain_gan.world import batch as world_batch
-    from terrain_gan.world import dask_engine as world_dask
+    from terrain_gan.world.core import World
+    from terrain_gan.world.remote import worker_world
 
-    p = world_batch.plan(seed, model, tiles=(nx, nx), tile_size=size, out=out, formats="png16,npy")
-    spec = p.world.spec()
     with dask.config.set({"distributed.worker.multiprocessing-method": "spawn"}):
         with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
                           scheduler_kwargs={"dashboard_address": ":0"}, silence_logs=logging.ERROR) as cluster, \
                 Client(cluster) as client:
-            client.run(lambda: world_dask.worker_world(spec).region(-2560, -2560, 1, 1).shape)
+            client.run(lambda: worker_world(spec, World.from_spec).region(-2560, -2560, 1, 1).shape)
             s = world_batch.run(p, engine="dask", scheduler=cluster.scheduler_address, quiet=True)
     return dict(seconds=s["seconds"], msamples=s["msamples_per_s"])
 
@@ -114,6 +146,7 @@ def main(argv=None) -> None:
     ap.add_argument("--model", default="default", help="shipped model name or weights .npz")
     ap.add_argument("--tile-size", type=int, default=513)
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--tiles", type=int, default=16, help="the worlds measured are TILES x TILES (default 16)")
     args = ap.parse_args(argv)
     from terrain_gan import pretrained
 
@@ -121,25 +154,38 @@ def main(argv=None) -> None:
     size, rows = args.tile_size, []
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
+        nx = args.tiles
         small = world_in_process(args.seed, args.model, 4, size, tmp / "w4")
-        big = world_in_process(args.seed, args.model, 16, size, tmp / "w16")
-        dsk = world_on_dask(args.seed, args.model, 16, size, tmp / "w16dask")
+        big = world_in_process(args.seed, args.model, nx, size, tmp / "w16")
+        one = world_in_process(args.seed, args.model, nx, size, tmp / "w16one", one_thread=True)
+        dsk1 = world_on_dask(args.seed, args.model, nx, size, tmp / "w16dask1", workers=1)
+        dsk = world_on_dask(args.seed, args.model, nx, size, tmp / "w16dask")
         same = all((tmp / "w16" / f.name).read_bytes() == f.read_bytes() for f in (tmp / "w16dask").glob("tile_*"))
-        seams = seam_table(tmp / "w16", 16, model)
+        small_tiles = world_in_process(args.seed, args.model, 4 * nx, 129, tmp / "w129")
+        seams = seam_table(tmp / "w16", nx, model)
     tile_s, fbm_s = tile_vs_fbm(model)
     arch_s, arch_fbm_s = tile_vs_fbm(default_architecture(args.model), repeats=1)
     rss = big["rss_mib"] / small["rss_mib"]
+    rate = lambda r: f"{r['msamples']:.2f} Msamples/s ({r['seconds']:.1f} s)"  # noqa: E731
+    w = f"{nx}x{nx} x {size}"
     rows += [
-        (f"throughput in-process, 16x16 x {size}", f"{big['msamples']:.2f} Msamples/s ({big['seconds']:.1f} s)", "", ""),
-        (f"throughput Dask 2 workers, 16x16 x {size}", f"{dsk['msamples']:.2f} Msamples/s ({dsk['seconds']:.1f} s)",
-         "", f"x{dsk['msamples'] / big['msamples']:.2f} of in-process"),
+        (f"throughput in-process, all threads, {w}", rate(big), ">= 2 Msamples/s",
+         "met" if big["msamples"] >= 2 else "NOT MET"),
+        (f"throughput in-process, 1 thread, {w}", rate(one), "", ""),
+        (f"throughput Dask 1 worker x 1 thread, {w}", rate(dsk1), "", f"x{dsk1['msamples'] / one['msamples']:.2f} "
+         "of in-process 1 thread"),
+        (f"throughput Dask 2 workers x 1 thread, {w}", rate(dsk), "",
+         f"x{dsk['msamples'] / dsk1['msamples']:.2f} of 1 worker, x{dsk['msamples'] / big['msamples']:.2f} of "
+         "in-process all threads"),
+        (f"throughput in-process, {4 * nx}x{4 * nx} x 129", rate(small_tiles), ">= 1 Msamples/s",
+         "met" if small_tiles["msamples"] >= 1 else "NOT MET"),
         ("Dask files == in-process files", str(same), "byte-identical", "met" if same else "NOT MET"),
         (f"1025^2 tile / fBm ({model.model_id})", f"{tile_s:.3f} s / {fbm_s:.3f} s = {tile_s / fbm_s:.2f}x",
          "<= 3x", "met" if tile_s / fbm_s <= 3 else "NOT MET"),
         ("1025^2 tile / fBm (default arch, random init)",
          f"{arch_s:.3f} s / {arch_fbm_s:.3f} s = {arch_s / arch_fbm_s:.2f}x", "<= 3x",
          "met" if arch_s / arch_fbm_s <= 3 else "NOT MET"),
-        (f"peak RSS 16x16 / 4x4 x {size}", f"{big['rss_mib']:.0f} / {small['rss_mib']:.0f} MiB = {rss:.3f}",
+        (f"peak RSS {nx}x{nx} / 4x4 x {size}", f"{big['rss_mib']:.0f} / {small['rss_mib']:.0f} MiB = {rss:.3f}",
          "<= 1.10", "met" if rss <= 1.10 else "NOT MET"),
     ]
     for name, st in seams:

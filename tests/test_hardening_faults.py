@@ -21,7 +21,6 @@ import numpy as np
 import pytest
 from conftest import REPO
 
-from terrain_gan import config
 from terrain_gan.cli import main
 from terrain_gan.train import checkpoint
 from terrain_gan.train import loop as train_loop
@@ -46,7 +45,6 @@ def counting(src, dst):
 os.replace = counting
 if after == 0:
     fill_disk()
-from terrain_gan import config
 from terrain_gan.cli import main
 sys.exit(main(sys.argv[3:]))
 """
@@ -131,7 +129,6 @@ def test_generate_and_export_on_a_full_disk_write_nothing_and_a_rerun_is_identic
 _GATED = """
 import os, sys, time
 from terrain_gan.world import batch
-from terrain_gan import config
 from terrain_gan.cli import main
 gate, real = sys.argv[1], batch.encode_tile
 def gated(world, job, x, z):
@@ -199,34 +196,49 @@ def _losses(path: Path) -> list[dict]:
     return [{k: v for k, v in json.loads(line).items() if k != "seconds"} for line in path.read_text().splitlines()]
 
 
-@pytest.mark.parametrize("signum, during_step", [(signal.SIGTERM, 2), (signal.SIGINT, 1)], ids=["SIGTERM", "SIGINT"])
-def test_training_stopped_by_a_signal_checkpoints_and_resumes_with_the_same_losses(
-        smoke_weights, tmp_path, monkeypatch, capsys, signum, during_step):
-    """`terrain-gan train` gets SIGTERM or Ctrl-C during a step: it finishes that step, checkpoints it (step 3
-    is no checkpoint step; step 2 is, and is not written twice), prints one line naming the checkpoint and
-    exits 128 + the signal. Re-run, it logs the same losses and ends with the same weights as the smoke run."""
+def test_training_stopped_by_sigterm_and_ctrl_c_checkpoints_and_resumes_with_the_same_losses(
+        smoke_weights, tmp_path, monkeypatch, capsys):
+    """`terrain-gan train` stopped twice, then finished: a real SIGTERM sent from outside once its workdir
+    exists (another process; it stops at step 0 or 1, no checkpoint step), then Ctrl-C (SIGINT) delivered
+    during step 1 (in-process; step 2 is a checkpoint step). Each stop finishes the step under way,
+    checkpoints the step reached (once: step 2's is not written twice), prints one line naming that
+    checkpoint and exits 128 + the signal. The last run logs the same losses and ends with the same
+    weights as the uninterrupted smoke run."""
     straight, work = smoke_weights.parent, tmp_path / "run"
     argv = ["train", "--config", f"{REPO}/configs/smoke.toml", "--workdir", str(work)]
-    handlers = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
+
+    proc = _start([sys.executable, "-m", "terrain_gan.cli", *argv], tmp_path / "t")
+    _wait_until((work / "config.json").exists, proc)  # the handlers are in place before config.json is written
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=600) == 128 + signal.SIGTERM
+    err = (tmp_path / "t.err").read_text()
+    lines = [line for line in err.splitlines() if line.startswith("terrain-gan:")]
+    assert len(lines) == 1 and "Traceback" not in err, err[-3000:]
+    step = checkpoint.read_meta(checkpoint.latest(work))["step"]
+    assert step <= 1 and lines == [f"terrain-gan: interrupted: SIGTERM at step {step}; checkpoint "
+                                   f"{work / f'ckpt_{step:06d}.npz'} (run the same command to resume)"]
+
     real_step, real_save, saved = train_loop.train_step, checkpoint.save, []
 
     def signalled(gan, batch, key, step, **kw):
         metrics = real_step(gan, batch, key, step, **kw)
-        if int(step) == during_step:
-            os.kill(os.getpid(), signum)  # delivered here, mid-step: the handler only takes note
+        if int(step) == 1:
+            os.kill(os.getpid(), signal.SIGINT)  # delivered mid-step: the handler only takes note
         return metrics
 
     monkeypatch.setattr(train_loop, "train_step", signalled)
     monkeypatch.setattr(checkpoint, "save", lambda path, *a: saved.append(Path(path).name) or real_save(path, *a))
-    assert main(argv) == 128 + signum
-    ckpt = work / f"ckpt_{during_step + 1:06d}.npz"
+    handlers = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
+    capsys.readouterr()
+    assert main(argv) == 128 + signal.SIGINT
+    ckpt = work / "ckpt_000002.npz"
     lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith("terrain-gan:")]
-    assert lines == [f"terrain-gan: interrupted: {signal.Signals(signum).name} at step {during_step + 1}; "
-                     f"checkpoint {ckpt} (run the same command to resume)"]
-    assert checkpoint.read_meta(ckpt)["step"] == during_step + 1 and saved.count(ckpt.name) == 1
+    assert lines == [f"terrain-gan: interrupted: SIGINT at step 2; checkpoint {ckpt} (run the same command to resume)"]
+    assert checkpoint.read_meta(ckpt)["step"] == 2 and saved == [ckpt.name]
     assert not (work / "weights.npz").exists()
-    assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) == handlers
+    assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) == handlers  # restored
     monkeypatch.undo()
+
     assert main(argv) == 0
     assert _losses(work / "metrics.jsonl") == _losses(straight / "metrics.jsonl")
     with np.load(work / "weights.npz") as a, np.load(smoke_weights) as b:
@@ -234,21 +246,3 @@ def test_training_stopped_by_a_signal_checkpoints_and_resumes_with_the_same_loss
         for name in a.files:
             if name != "__meta__":
                 np.testing.assert_array_equal(a[name], b[name], err_msg=name)
-
-
-def test_train_command_sigterm_from_outside_exits_cleanly_and_resumes(smoke_weights, tmp_path):
-    """A real SIGTERM sent to `terrain-gan train` in another process, once its workdir exists: exit 143,
-    one line naming a checkpoint that loads, and the resumed run logs the smoke run's losses."""
-    straight, work = smoke_weights.parent, tmp_path / "run"
-    argv = ["train", "--config", f"{REPO}/configs/smoke.toml", "--workdir", str(work)]
-    proc = _start([sys.executable, "-m", "terrain_gan.cli", *argv], tmp_path / "t")
-    _wait_until((work / "config.json").exists, proc)
-    proc.send_signal(signal.SIGTERM)
-    assert proc.wait(timeout=600) == 128 + signal.SIGTERM
-    err = (tmp_path / "t.err").read_text()
-    lines = [line for line in err.splitlines() if line.startswith("terrain-gan:")]
-    assert len(lines) == 1 and "Traceback" not in err, err[-3000:]
-    ckpt = Path(lines[0].split("; checkpoint ")[1].split(" (")[0])
-    assert ckpt.parent == work and checkpoint.read_meta(ckpt)["step"] == int(lines[0].split(" at step ")[1].split(";")[0])
-    train_loop.run(config.load(argv[2]), work, quiet=True)
-    assert _losses(work / "metrics.jsonl") == _losses(straight / "metrics.jsonl")

@@ -6,7 +6,8 @@ Encoders return `{path: payload}` where a payload is bytes-like or an iterable o
 chunks (numpy arrays are written straight from memory, never joined into one copy). A chunk may
 live in a buffer the encoder reuses, so each is written (or copied) before the next is taken. Every file goes to
 a temporary name beside its target; only when all of them are written and fsynced are they
-renamed, so a failure leaves no partial file and no half of a multi-file export.
+renamed, so a failure leaves no partial file and no half of a multi-file export. A full disk (or a
+file-size limit) is one `ExportError`: "disk full or file too large writing PATH".
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}~{_HOST}~{os.getpid()}~", suffix=".part" + path.suffix, dir=folder)
     except OSError as e:
-        raise ExportError(f"{path}: cannot write here ({e.strerror})") from None
+        raise ExportError(full_message(path, e) or f"{path}: cannot write here ({e.strerror})") from None
     os.close(fd)
     tmp = Path(tmp)
     os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; users expect ordinary file modes

@@ -6,12 +6,14 @@ Encoders return `{path: payload}` where a payload is bytes-like or an iterable o
 chunks (numpy arrays are written straight from memory, never joined into one copy). A chunk may
 live in a buffer the encoder reuses, so each is written (or copied) before the next is taken. Every file goes to
 a temporary name beside its target; only when all of them are written and fsynced are they
-renamed, so a failure leaves no partial file and no half of a multi-file export.
+renamed, so a failure leaves no partial file and no half of a multi-file export. A full disk (or a
+file-size limit) is one `ExportError`: "disk full or file too large writing PATH".
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import re
@@ -54,16 +56,36 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}~{_HOST}~{os.getpid()}~", suffix=".part" + path.suffix, dir=folder)
     except OSError as e:
-        raise ExportError(f"{path}: cannot write here ({e.strerror})") from None
+        raise ExportError(full_message(path, e) or f"{path}: cannot write here ({e.strerror})") from None
     os.close(fd)
     tmp = Path(tmp)
     os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; users expect ordinary file modes
     try:
         yield tmp
         os.replace(tmp, path)
+    except OSError as e:
+        tmp.unlink(missing_ok=True)
+        if e.errno in _FULL:
+            raise ExportError(full_message(path, e)) from None
+        raise
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+# A full disk, a full quota, or a file-size limit (ulimit -f; SIGXFSZ ignored, as Python does).
+_FULL = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT}
+
+
+def full_message(path, e: OSError) -> str | None:
+    """The one-line message for a write that failed for want of space, None for another failure.
+
+    >>> full_message("w/t.png", OSError(errno.ENOSPC, "No space left on device"))
+    'disk full or file too large writing w/t.png (No space left on device)'
+    """
+    if e.errno not in _FULL:
+        return None
+    return f"disk full or file too large writing {path} ({e.strerror or os.strerror(e.errno)})"
 
 
 # Temporary names carry host and process, so a later run can tell a killed writer's leftovers from a live one's.
@@ -137,14 +159,14 @@ def write_files(files: Mapping[Union[str, os.PathLike], Payload]) -> list[Path]:
     paths = [Path(p) for p in files]
     if len(set(paths)) != len(paths):
         raise ExportError(f"{paths[0]}: export would write the same file twice")
+    path = paths[0] if paths else "?"
     try:
         with contextlib.ExitStack() as stack:
             # Renames happen as the stack unwinds, after every temporary file is complete.
             for path, payload in zip(paths, files.values()):
                 _write_one(stack.enter_context(atomic_path(path)), payload)
-    except OSError as e:
-        name = e.filename or (paths[0] if paths else "?")
-        raise ExportError(f"{name}: cannot write ({e.strerror or e})") from None
+    except OSError as e:  # a full disk is reported by atomic_path, naming the file it was writing
+        raise ExportError(f"{e.filename or path}: cannot write ({e.strerror or e})") from None
     return paths
 
 

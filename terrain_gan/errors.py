@@ -12,3 +12,15 @@ class TerrainGanError(ExportError):
     catches a failure from either package.
     """
 
+
+
+class Interrupted(KeyboardInterrupt):
+    """A run stopped by SIGINT or SIGTERM after saving its state; the message says where.
+
+    A KeyboardInterrupt, so `except Exception` lets it through; the `terrain-gan` command prints the
+    message as one line and exits with 128 + the signal number (130 for Ctrl-C, 143 for SIGTERM).
+    """
+
+    def __init__(self, message: str, signum: int):
+        super().__init__(message)
+        self.signum = signum

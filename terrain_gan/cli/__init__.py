@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import argparse
 import re
+import signal
 import sys
 
 from exporters.errors import ExportError
+from exporters.files import full_message
 from terrain_gan.errors import TerrainGanError
 
 # Each command module has `register(subparsers)`, which adds its parser with `func=run`.
@@ -55,9 +57,15 @@ def main(argv: list[str] | None = None) -> int:
     except ExportError as e:  # TerrainGanError included
         print(f"terrain-gan: error: {e}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("terrain-gan: interrupted", file=sys.stderr)
-        return 130
+    except OSError as e:  # a full disk outside the atomic writes (a folder, a lock file): still one line
+        message = full_message(e.filename or "?", e)
+        if message is None:
+            raise
+        print(f"terrain-gan: error: {message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt as e:  # errors.Interrupted: stopped cleanly by a signal, says what it saved
+        print(f"terrain-gan: interrupted{f': {e}' if str(e) else ''}", file=sys.stderr)
+        return 128 + getattr(e, "signum", signal.SIGINT)
     return 0
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+import signal
+import threading
 import time
 from pathlib import Path
 
@@ -14,7 +16,7 @@ from flax import nnx
 from exporters.colors import relief_rgb
 from terrain_gan import config as config_lib
 from terrain_gan import fileio
-from terrain_gan.errors import TerrainGanError
+from terrain_gan.errors import Interrupted, TerrainGanError
 from terrain_gan.nn import model as model_lib
 from terrain_gan.progress import Progress
 from terrain_gan.train import checkpoint
@@ -25,34 +27,78 @@ def run(cfg: config_lib.Config, workdir: str | Path, *, data=None, quiet: bool =
     """Trains `cfg` in `workdir` to cfg.train.steps, resuming from its last checkpoint.
 
     Writes metrics.jsonl, samples_<step>.png, curves.png, ckpt_<step>.npz (keeping the last two)
-    and, at the end, weights.npz (the EMA generator, loadable with `load_model`).
+    and, at the end, weights.npz (the EMA generator, loadable with `load_model`). SIGINT (Ctrl-C) or
+    SIGTERM stops it at the next step boundary with a checkpoint of that step, raising
+    `errors.Interrupted` (a second signal stops it at once; the checkpoints on disk stay whole).
     """
     workdir = Path(workdir)
-    _claim(workdir, cfg)
-    state = setup(cfg, workdir, data)
-    t = cfg.train
-    bar = Progress(t.steps, "steps", start=state.step, every=t.log_every,
-                   stream=io.StringIO() if quiet else None)
-    pending, t0 = None, time.perf_counter()
-    elapsed0 = _elapsed_so_far(workdir)
-    while state.step < t.steps:
-        step = state.step
-        apply_r1 = t.r1_gamma > 0 and step % t.r1_every == 0
-        metrics = train_step(state.gan, state.real_batch(step), state.key(step), np.float32(step), tcfg=t,
-                             apply_r1=apply_r1)
-        if pending is not None:  # read back one step late: no host sync on the step just queued
+    with _StopOnSignal() as stop:  # from the start: a signal during set-up stops at step boundary 0
+        _claim(workdir, cfg)
+        state = setup(cfg, workdir, data)
+        t = cfg.train
+        bar = Progress(t.steps, "steps", start=state.step, every=t.log_every,
+                       stream=io.StringIO() if quiet else None)
+        pending, t0 = None, time.perf_counter()
+        elapsed0 = _elapsed_so_far(workdir)
+        while state.step < t.steps:
+            if stop.signum is not None:  # a step boundary: everything up to state.step is done
+                if pending is not None:
+                    _log(workdir, bar, *pending, elapsed0 + time.perf_counter() - t0)
+                bar.close()
+                _stop(workdir, state, stop.signum, elapsed0 + time.perf_counter() - t0)
+            step = state.step
+            apply_r1 = t.r1_gamma > 0 and step % t.r1_every == 0
+            metrics = train_step(state.gan, state.real_batch(step), state.key(step), np.float32(step), tcfg=t,
+                                 apply_r1=apply_r1)
+            if pending is not None:  # read back one step late: no host sync on the step just queued
+                _log(workdir, bar, *pending, elapsed0 + time.perf_counter() - t0)
+            pending = (step, metrics)
+            state.step = step + 1
+            if state.step % t.sample_every == 0 or state.step == t.steps:
+                _samples(workdir, state)
+            if state.step % t.checkpoint_every == 0 or state.step == t.steps:
+                _checkpoint(workdir, state, elapsed0 + time.perf_counter() - t0)
+        if pending is not None:
             _log(workdir, bar, *pending, elapsed0 + time.perf_counter() - t0)
-        pending = (step, metrics)
-        state.step = step + 1
-        if state.step % t.sample_every == 0 or state.step == t.steps:
-            _samples(workdir, state)
-        if state.step % t.checkpoint_every == 0 or state.step == t.steps:
-            _checkpoint(workdir, state, elapsed0 + time.perf_counter() - t0)
-    if pending is not None:
-        _log(workdir, bar, *pending, elapsed0 + time.perf_counter() - t0)
-    bar.close()
-    _export_weights(workdir, state, elapsed0 + time.perf_counter() - t0)
+        bar.close()
+        _export_weights(workdir, state, elapsed0 + time.perf_counter() - t0)
     return state
+
+
+class _StopOnSignal:
+    """While active, SIGINT and SIGTERM only note the signal (`signum`); the loop stops at a step boundary.
+
+    A second signal raises KeyboardInterrupt at once. Handlers are installed in the main thread only
+    (Python allows no other) and the previous ones restored on exit.
+    """
+
+    def __init__(self):
+        self.signum: int | None = None
+        self._previous: dict = {}
+
+    def __enter__(self) -> _StopOnSignal:
+        if threading.current_thread() is threading.main_thread():
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                self._previous[signum] = signal.signal(signum, self._note)
+        return self
+
+    def _note(self, signum, frame) -> None:
+        if self.signum is not None:
+            raise KeyboardInterrupt
+        self.signum = signum
+
+    def __exit__(self, *exc) -> None:
+        for signum, handler in self._previous.items():
+            signal.signal(signum, signal.SIG_DFL if handler is None else handler)
+
+
+def _stop(workdir: Path, state: Run, signum: int, elapsed: float) -> None:
+    """Checkpoints the step reached (unless that checkpoint exists) and raises `Interrupted`."""
+    path = workdir / f"ckpt_{state.step:06d}.npz"
+    if not path.exists():
+        _checkpoint(workdir, state, elapsed)
+    name = signal.Signals(signum).name
+    raise Interrupted(f"{name} at step {state.step}; checkpoint {path} (run the same command to resume)", signum)
 
 
 def _claim(workdir: Path, cfg: config_lib.Config) -> None:

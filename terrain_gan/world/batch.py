@@ -14,18 +14,21 @@ to it in every format and counted in its tile's record ("clipped").
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
 import exporters
-from exporters import ExportOptions
+from exporters import ExportError, ExportOptions
 from terrain_gan import fileio
 from terrain_gan.errors import TerrainGanError
 from terrain_gan.progress import Progress
 from terrain_gan.world import manifest as wm
+from terrain_gan.world.claims import BUSY, MINE, Claims, folder_lock
 from terrain_gan.world.core import World, check_grid, check_tile_size
 from terrain_gan.world.layout import Layout
 from terrain_gan.world.tile_job import TileJob, encode_tile, release_memory
@@ -158,7 +161,9 @@ def run(p: WorldPlan, *, engine: str = "local", scheduler: str | None = None, wo
         quiet: bool = False) -> dict:
     """Makes the plan's unfinished tiles and writes them, the manifest and the overview.
 
-    Returns a summary: tiles made / skipped, seconds, megasamples per second, samples clipped.
+    Runs sharing the folder split the tiles (`world.claims`): a tile another run is making is waited
+    for, not made twice. Returns a summary: tiles made here / skipped, seconds, megasamples per second,
+    samples clipped.
     """
     job = p.job
     _check_engine(engine, scheduler, workers)  # before the folder exists: a bad option writes nothing
@@ -170,13 +175,15 @@ def run(p: WorldPlan, *, engine: str = "local", scheduler: str | None = None, wo
     exporters.write_files(exporters.world_files(job.out, job.grid, job.size, p.world.cell_size_m,
                                                 job.height_range, job.formats, job.options))
     bar = Progress(len(p.todo), "tiles", stream=_Null() if quiet else None, every=max(1, len(p.todo) // 20))
-    stats = dict(made=0, skipped=(len(p.xs) * len(p.zs)) - len(p.todo), clipped=0)
+    stats = dict(made=0, clipped=0)
+    claims = Claims(job)
     t0 = last = time.perf_counter()
 
     def finished(files: dict, record: dict) -> None:
         nonlocal last
         exporters.write_files(files)
         del files
+        claims.release(record["x"], record["z"])
         release_memory()
         p.records[(record["x"], record["z"])] = record
         stats["made"] += 1
@@ -188,23 +195,55 @@ def run(p: WorldPlan, *, engine: str = "local", scheduler: str | None = None, wo
             last = time.perf_counter()
 
     try:
-        if engine == "dask":
-            from terrain_gan.world import dask_engine as world_dask
-
-            world_dask.run_tiles(p, finished, scheduler=scheduler, workers=workers)
-        else:
+        todo = p.todo
+        if engine == "local":
             p.world.reserve(job.size, len(p.xs))
-            for x, z in p.todo:
-                finished(*encode_tile(p.world, job, x, z))
-    finally:
+        while todo:
+            busy = _make(p, todo, claims, finished, engine, scheduler, workers)
+            if busy and not quiet and todo is p.todo:
+                print(f"another terrain-gan world run holds {job.out}; waiting", file=sys.stderr, flush=True)
+            todo = [t for t in busy if claims.take(*t, wait=True) == MINE]  # its holder died: ours now
+    except BaseException:
+        claims.close()
         bar.close()
-        p.records.update(wm.read_records(job.out, job.world_digest))  # other jobs sharing the folder
+        with contextlib.suppress(ExportError, OSError):  # best effort: the first failure is the one to report
+            _close_folder(p)
+        raise
+    bar.close()
+    _close_folder(p)
+    seconds = time.perf_counter() - t0
+    return dict(stats, skipped=len(p.xs) * len(p.zs) - stats["made"], seconds=seconds,
+                msamples_per_s=stats["made"] * job.size**2 / max(seconds, 1e-9) / 1e6,
+                height_range=job.height_range, out=str(job.out))
+
+
+def _make(p: WorldPlan, todo, claims: Claims, finished, engine, scheduler, workers) -> list[tuple[int, int]]:
+    """Makes the tiles of `todo` this run can claim; returns those another run holds."""
+    if engine == "dask":
+        from terrain_gan.world import dask_engine as world_dask
+
+        return world_dask.run_tiles(p, finished, todo=todo, take=lambda x, z: claims.take(x, z, wait=False),
+                                    scheduler=scheduler, workers=workers)
+    busy = []
+    for x, z in todo:
+        state = claims.take(x, z, wait=False)
+        if state == MINE:
+            finished(*encode_tile(p.world, p.job, x, z))
+        elif state == BUSY:
+            busy.append((x, z))
+    return busy
+
+
+def _close_folder(p: WorldPlan) -> None:
+    """Writes manifest.json and overview.png from every finished tile in the folder (other runs' too)."""
+    job = p.job
+    with folder_lock(job.out):
+        for folder in (job.out, job.out / wm.RECORDS):  # a run that shared the folder may have been killed
+            fileio.remove_stale_temps(folder)
+        p.records.update(wm.read_records(job.out, job.world_digest))
         _write_manifest(p)
         exporters.write_files({job.out / wm.OVERVIEW: wm.overview_png(job.out, p.records, job.grid, job.size,
                                                                      p.world.cell_size_m)})
-    seconds = time.perf_counter() - t0
-    return dict(stats, seconds=seconds, msamples_per_s=stats["made"] * job.size**2 / max(seconds, 1e-9) / 1e6,
-                height_range=job.height_range, out=str(job.out))
 
 
 def _check_engine(engine: str, scheduler: str | None, workers: int) -> None:

@@ -13,6 +13,7 @@ import logging
 from collections.abc import Callable
 
 from terrain_gan.errors import TerrainGanError
+from terrain_gan.world.claims import BUSY, MINE
 from terrain_gan.world.core import World
 from terrain_gan.world.remote import LOADS, WorldSpec, require_dask, worker_world  # noqa: F401 (LOADS: tests)
 from terrain_gan.world.tile_job import TileJob, encode_tile, release_memory
@@ -44,8 +45,14 @@ def blocks(todo: list[tuple[int, int]], side: int | None = None) -> list[list[tu
     return [sorted(g, key=lambda t: (t[1], t[0])) for _, g in sorted(groups.items())]
 
 
-def run_tiles(p, finished: Callable[[dict, dict], None], *, scheduler: str | None = None, workers: int = 2) -> None:
-    """Makes the plan's tiles on a Dask cluster, calling `finished(files, record)` on the client as each comes."""
+def run_tiles(p, finished: Callable[[dict, dict], None], *, todo: list | None = None,
+              take: Callable[[int, int], str] | None = None, scheduler: str | None = None,
+              workers: int = 2) -> list[tuple[int, int]]:
+    """Makes tiles on a Dask cluster, calling `finished(files, record)` on the client as each comes.
+
+    `todo`: the tiles (default the plan's). `take(x, z)`: claims a tile just before its block is
+    submitted (`world.claims`: MINE, DONE or BUSY); returns the tiles found BUSY, not made.
+    """
     require_dask()
     import dask
     from distributed import Client, LocalCluster, as_completed
@@ -53,6 +60,7 @@ def run_tiles(p, finished: Callable[[dict, dict], None], *, scheduler: str | Non
     spec = p.world.spec()
     if scheduler is None and not 1 <= workers <= 256:
         raise TerrainGanError(f"--workers must be 1..256, got {workers}")
+    busy: list[tuple[int, int]] = []
     with dask.config.set({"distributed.worker.multiprocessing-method": "spawn"}):
         cluster = None
         try:
@@ -67,11 +75,23 @@ def run_tiles(p, finished: Callable[[dict, dict], None], *, scheduler: str | Non
                 cluster.close()
             raise TerrainGanError(f"cannot reach the Dask scheduler {scheduler or 'LocalCluster'}: {e}") from None
         try:
-            _drive(client, spec, p.job, blocks(p.todo), finished, as_completed)
+            todo_blocks = blocks(p.todo if todo is None else todo)
+            _drive(client, spec, p.job, _claimed(todo_blocks, take, busy), finished, as_completed)
         finally:
             client.close()
             if cluster is not None:
                 cluster.close()
+    return busy
+
+
+def _claimed(todo_blocks, take, busy: list):
+    """The blocks with only the tiles `take` claims, claimed lazily (as each block is submitted)."""
+    for block in todo_blocks:
+        states = [(t, MINE if take is None else take(*t)) for t in block]
+        busy.extend(t for t, state in states if state == BUSY)
+        mine = [t for t, state in states if state == MINE]
+        if mine:
+            yield mine
 
 
 def _drive(client, spec, job, todo_blocks, finished, as_completed) -> None:

@@ -91,13 +91,24 @@ def read_records(out: Path, world_digest: str) -> dict[tuple[int, int], dict]:
     if not folder.is_dir():
         return records
     for path in sorted(folder.glob("*.json")):
-        try:
-            rec = json.loads(path.read_text())
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-            continue  # an unreadable record only means the tile is made again
-        if isinstance(rec, dict) and rec.get("world") == world_digest:
+        rec = _record(path, world_digest)
+        if rec is not None:
             records[(rec["x"], rec["z"])] = rec
     return records
+
+
+def read_record(out: Path, world_digest: str, x: int, z: int) -> dict | None:
+    """Tile (x, z)'s record if it is readable and of this world, else None."""
+    rec = _record(record_paths(out, x, z)[0], world_digest)
+    return rec if rec is not None and (rec["x"], rec["z"]) == (x, z) else None
+
+
+def _record(path: Path, world_digest: str) -> dict | None:
+    try:
+        rec = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return None  # an unreadable record only means the tile is made again
+    return rec if isinstance(rec, dict) and rec.get("world") == world_digest else None
 
 
 def is_finished(out: Path, record: dict | None, formats: tuple[str, ...]) -> bool:

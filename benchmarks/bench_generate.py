@@ -33,7 +33,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import terrain_gan
-from terrain_gan import pretrained
+from terrain_gan import pretrained, runtime
 from terrain_gan.nn import latents
 from terrain_gan.nn import model as model_lib
 from terrain_gan.world import synth
@@ -135,12 +135,14 @@ def child_chunk_ms(model: str, repeats: int) -> float:
     """Median ms of the same chunk program with XLA's default convolution path, in a child process."""
     code = ("import sys, json; sys.path.insert(0, %r); import bench_generate as b; "
             "print(json.dumps(b._child(%r, %d)))" % (str(Path(__file__).parent), model, repeats))
-    env = dict(os.environ, TERRAIN_GAN_XLA_DEFAULT_CONV="1")
+    inherited = os.environ.get("XLA_FLAGS", "").replace(runtime.CONV_FLAG, "").strip()  # set by this process
+    env = dict(os.environ, TERRAIN_GAN_XLA_DEFAULT_CONV="1", XLA_FLAGS=inherited)
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, env=env)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def _child(model: str, repeats: int) -> float:
+    assert "ynn_fusion_type" not in os.environ.get("XLA_FLAGS", ""), os.environ["XLA_FLAGS"]
     programs, args, _ = chunk_programs(pretrained.load_model(model))
     f = programs["terrain_gan (shipped)"]
     ts = []

@@ -5,6 +5,9 @@ Three kinds, all uint8 RGB images with one pixel per heightmap sample (row 0 = n
   "slope":  grass green on flats to scree brown to grey rock on cliffs, by slope angle;
   "relief": the height tint shaded by `hillshade` (light from the north-west), over a given range
             so world tiles match (default: the map's own; terrain_gan's previews and overviews use it too).
+
+The maps are sRGB (what PNG textures, OBJ colours and screens hold); `linear_rgb16` re-encodes them
+as linear light for glTF's COLOR_0, which the glTF 2.0 spec defines as linear.
 """
 
 from __future__ import annotations
@@ -123,6 +126,30 @@ def tile_color_map(padded: np.ndarray, cell_size_m: float, kind: str, height_ran
     ((2, 3, 3), [86, 125, 60], [101, 98, 95])
     """
     return color_map(padded, cell_size_m, kind, height_range)[1:-1, 1:-1]
+
+
+def srgb_to_linear(srgb: np.ndarray) -> np.ndarray:
+    """sRGB values in [0, 1] as linear light in [0, 1]: the exact IEC 61966-2-1 decoding.
+
+    >>> srgb_to_linear(np.array([0.0, 0.04045, 0.5, 1.0])).round(6).tolist()
+    [0.0, 0.003131, 0.214041, 1.0]
+    """
+    c = np.asarray(srgb, np.float64)
+    return np.where(c <= 0.04045, c / 12.92, np.power((np.maximum(c, 0.04045) + 0.055) / 1.055, 2.4))
+
+
+# Every 8-bit sRGB value as normalized 16-bit linear. 16 bits, not 8: linear 8-bit would merge 73 of the
+# 256 dark sRGB steps into others (banding); from 16 bits every step comes back to its own sRGB byte.
+_LINEAR_U16 = np.rint(srgb_to_linear(np.arange(256) / 255.0) * 65535).astype(np.uint16)
+
+
+def linear_rgb16(rgb: np.ndarray) -> np.ndarray:
+    """uint8 sRGB colours as uint16 linear light (0..65535 = 0..1), for glTF's COLOR_0.
+
+    >>> linear_rgb16(np.array([0, 1, 128, 255], np.uint8)).tolist()
+    [0, 20, 14146, 65535]
+    """
+    return _LINEAR_U16[np.asarray(rgb, np.uint8)]
 
 
 def cell_colors(rgb_HxWx3: np.ndarray) -> np.ndarray:

@@ -6,6 +6,9 @@ every byte is chosen to pass the Khronos glTF-Validator with no errors and no wa
 interleaved POSITION / NORMAL / TEXCOORD_0 (/ COLOR_0) in one bufferView with its target and
 stride, POSITION min/max equal to the float32 data, unit normals, uint16 indices below 65536
 vertices (so never the restart value 65535), and a matte material (glTF's default is metallic).
+Vertex colours are linear light, as glTF defines COLOR_0 (the colour maps are sRGB; Blender, Godot
+and three.js convert COLOR_0 back to sRGB for display), in normalized 16 bits: in 8 bits, linear
+values would merge dark sRGB steps into bands.
 UVs are kept without a texture, for the engine's own terrain material; the validator reports
 that as an info (UNUSED_OBJECT), not a warning.
 
@@ -27,7 +30,7 @@ from exporters.grid import TerrainGrid, fill_vertices, grid_faces, position_boun
 
 GLB_LIMIT = 2**32 - 1  # a GLB's total length is a uint32
 _ARRAY_BUFFER, _ELEMENT_ARRAY_BUFFER = 34962, 34963
-_FLOAT, _UBYTE, _USHORT, _UINT = 5126, 5121, 5123, 5125
+_FLOAT, _USHORT, _UINT = 5126, 5123, 5125
 _BLOCK_BYTES = 1 << 21  # ~2 MiB of vertices per block: stays in cache between making and writing
 
 
@@ -37,8 +40,8 @@ def _pad4(n: int) -> int:
 
 
 def _stride(g: TerrainGrid) -> int:
-    """Bytes per interleaved vertex: position 12, normal 12, uv 8, and RGBA 4 with colours."""
-    return 32 if g.rgb is None else 36
+    """Bytes per interleaved vertex: position 12, normal 12, uv 8, and 16-bit RGBA 8 with colours."""
+    return 32 if g.rgb is None else 40
 
 
 def _sizes(g: TerrainGrid, texture_png: bytes | None) -> tuple[int, int, int]:
@@ -64,7 +67,7 @@ def gltf_document(g: TerrainGrid, *, name: str = "terrain", texture_png: bytes |
                   "count": g.n_faces * 3, "type": "SCALAR"}]
     attributes = {"POSITION": 0, "NORMAL": 1, "TEXCOORD_0": 2}
     if g.rgb is not None:
-        accessors.append({"bufferView": 0, "byteOffset": 32, "componentType": _UBYTE, "normalized": True,
+        accessors.append({"bufferView": 0, "byteOffset": 32, "componentType": _USHORT, "normalized": True,
                           "count": n, "type": "VEC4"})
         attributes["COLOR_0"] = 4
     pbr = {"metallicFactor": 0.0, "roughnessFactor": 1.0}
@@ -86,8 +89,8 @@ def gltf_document(g: TerrainGrid, *, name: str = "terrain", texture_png: bytes |
 
 
 def _vertex_views(buf: np.ndarray):
-    """(pos, nrm, uv, rgba) views into an interleaved ... x stride uint8 buffer."""
-    rgba = buf[..., 32:36] if buf.shape[-1] == 36 else None
+    """(pos, nrm, uv, rgba) views into an interleaved ... x stride uint8 buffer (rgba: linear uint16)."""
+    rgba = buf[..., 32:40].view(np.uint16) if buf.shape[-1] == 40 else None
     return (buf[..., 0:12].view(np.float32), buf[..., 12:24].view(np.float32),
             buf[..., 24:32].view(np.float32), rgba)
 

@@ -5,6 +5,12 @@ its position in metres (times `scale`): Godot is +Y up with -Z forward, the same
 north stays -Z. Resource paths are relative to the scene file, which Godot resolves against the
 scene's own folder, so a world folder can be copied anywhere inside a project.
 
+Beside each GLB goes its import settings, `NAME.glb.import`, as Godot's editor would write them but
+holding only what differs from Godot's defaults: *Force Disable Mesh Compression*. Godot's default
+import stores vertex positions in 16 bits over the mesh's bounds (a 5.76 km wide map's vertices move by
+up to 9 cm); with this file beside the GLB, Godot imports it with our setting, fills in its defaults for
+the rest, and rewrites the file in full (adding its uid and the imported file's path).
+
 For the heightmap plugins the export also writes a float32 EXR (channel R, metres: Terrain3D) and a
 little-endian R16 (HTerrain, Terrain3D); `godot_section` records what to type into their importers.
 """
@@ -20,6 +26,8 @@ from typing import Sequence
 from exporters.job import ExportJob, file_path
 
 HTERRAIN_RESOLUTIONS = (65, 129, 257, 513, 1025, 2049, 4097)  # HTerrain's SUPPORTED_RESOLUTIONS
+# Godot 4's ConfigFile text, as its editor writes a scene's `.import`: the scene importer, our one setting.
+GLB_IMPORT = b'[remap]\n\nimporter="scene"\n\n[params]\n\nmeshes/force_disable_compression=true\n'
 
 
 def _node_name(name: str) -> str:
@@ -69,6 +77,7 @@ def godot_section(job: ExportJob) -> dict:
     (x0, z0), (w, l) = job.origin_m, job.size_m
     section = {
         "mesh": job.path(".glb").name,
+        "mesh_import": job.path(".glb.import").name,  # Force Disable Mesh Compression, for Godot's importer
         "position": [x0 * s, 0.0, z0 * s],  # the GLB's node position (its north-west sample) in the world
         "terrain3d": {
             "height_file": job.path(".exr").name, "r16_file": job.path(".r16").name,
@@ -91,14 +100,15 @@ def godot_section(job: ExportJob) -> dict:
 
 
 def godot_files(job: ExportJob) -> tuple[dict, dict]:
-    """The Godot extras beyond the GLB, EXR and R16: a one-tile `.tscn` when this is not a world tile.
+    """The Godot extras beyond the GLB, EXR and R16: the GLB's import settings, and a one-tile `.tscn`
+    when this is not a world tile.
 
     >>> from exporters.job import export_job
     >>> files, section = godot_files(export_job([[0, 1], [2, 3]], "out/t", cell_size_m=4))
     >>> [p.name for p in files], section["terrain3d"]["import_position"]
-    (['t.tscn'], [2.0, 0.0, 2.0])
+    (['t.glb.import', 't.tscn'], [2.0, 0.0, 2.0])
     """
-    files = {}
+    files = {job.path(".glb.import"): GLB_IMPORT}
     if job.tile is None:
         files[job.path(".tscn")] = tscn_bytes([(job.stem.name, job.path(".glb").name, (0.0, 0.0, 0.0))])
     return files, godot_section(job)

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from exporters.colors import linear_rgb16
 from exporters.errors import ExportError
 from exporters.quantize import check_cell_size, check_heightmap
 
@@ -166,6 +167,8 @@ def _full_res(idx: np.ndarray, sel):
 def fill_vertices(g: TerrainGrid, rsel, csel, pos, nrm, uv, rgba=None, *, columns_done: bool = False) -> None:
     """Writes grid vertices rsel x csel (LOD-grid slices or index arrays) into n x m x k output views.
 
+    `rgba` is uint8 for sRGB colours as the colour map holds them, or uint16 for linear ones (glTF).
+
     `columns_done`: x and u, which depend on the column only, are already in the views (a reused
     buffer filled for the same `csel` before) and are not written again.
     """
@@ -190,9 +193,10 @@ def fill_vertices(g: TerrainGrid, rsel, csel, pos, nrm, uv, rgba=None, *, column
     np.negative(t, out=nrm[..., 1])
     np.multiply(gz, t, out=nrm[..., 2])
     uv[..., 1] = (g.row_idx[rsel] / (g.height.shape[0] - 1)).astype(np.float32)[:, None]
-    if rgba is not None:
-        rgba[..., :3] = _take(g.rgb, rows, cols)
-        rgba[..., 3] = 255
+    if rgba is not None:  # uint8: the sRGB bytes (OBJ); uint16: linear light (glTF's COLOR_0 is linear)
+        rgb = _take(g.rgb, rows, cols)
+        rgba[..., :3] = linear_rgb16(rgb) if rgba.dtype == np.uint16 else rgb
+        rgba[..., 3] = np.iinfo(rgba.dtype).max
 
 
 def grid_faces(rows: int, cols: int, dtype, first_row: int = 0) -> np.ndarray:

@@ -122,7 +122,8 @@ def test_generate_also_writes_meshes_and_engine_files(tmp_path):
     hm = generate.Heightmap(surface(33, 33), CELL, 7, "test-model")
     paths = write_files(generate.output_files(hm, tmp_path / "t.png", ("npy", "glb", "obj", "unity", "godot")))
     assert sorted(p.name for p in paths) == sorted(["t.png", "t.npy", "t.glb", "t.obj", "t_unity.raw",
-                                                    "t_unity.json", "t.tscn", "t.exr", "t.r16", "t.json"])
+                                                    "t_unity.json", "t.glb.import", "t.tscn", "t.exr", "t.r16",
+                                                    "t.json"])
     side = json.loads((tmp_path / "t.json").read_text())
     assert side["seed"] == 7 and side["png16"]["max_height_m"] == float(hm.height.max())  # unchanged keys
     assert side["glb"]["vertices"] == 33 * 33 and side["godot"]["scene"] == "t.tscn"

@@ -98,7 +98,10 @@ def test_unity_refuses_other_sizes_unless_resampled(tmp_path):
 def test_godot_bundle(tmp_path):
     h = surface(65, 65)
     paths = export(tmp_path, h, "godot", options=ExportOptions(scale=2.0))
-    assert sorted(p.name for p in paths) == ["t.exr", "t.glb", "t.json", "t.r16", "t.tscn"]
+    assert sorted(p.name for p in paths) == ["t.exr", "t.glb", "t.glb.import", "t.json", "t.r16", "t.tscn"]
+    # Godot's own .import format (what its editor writes: ConfigFile sections), with mesh compression off.
+    assert (tmp_path / "t.glb.import").read_text().split("\n\n") == [
+        "[remap]", 'importer="scene"', "[params]", "meshes/force_disable_compression=true\n"]
     tscn = (tmp_path / "t.tscn").read_text()
     assert '[ext_resource type="PackedScene" path="t.glb" id="1_tile"]' in tscn
     g = json.loads((tmp_path / "t.json").read_text())["godot"]
@@ -107,7 +110,7 @@ def test_godot_bundle(tmp_path):
     assert g["terrain3d"]["vertex_spacing"] == 2 * CELL and g["terrain3d"]["height_scale"] == 2.0
     assert g["terrain3d"]["import_position"] == [64 * CELL, 0.0, 64 * CELL]  # the centre, x scale 2
     assert (g["hterrain"]["min_height"], g["hterrain"]["max_height"]) == (2 * lo, 2 * hi)
-    assert g["hterrain"]["size_ok"] is True and g["scene"] == "t.tscn"
+    assert g["hterrain"]["size_ok"] is True and g["scene"] == "t.tscn" and g["mesh_import"] == "t.glb.import"
     for shape in ((33, 33), (65, 129)):  # HTerrain: 65 .. 4097, square
         export(tmp_path, surface(*shape), "godot")
         assert json.loads((tmp_path / "t.json").read_text())["godot"]["hterrain"]["size_ok"] is False

@@ -6,7 +6,15 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_export_support import face_normals_y, read_glb, read_gltf, read_obj, surface
+from test_export_support import (
+    face_normals_y,
+    linear_to_srgb,
+    read_glb,
+    read_gltf,
+    read_obj,
+    srgb_to_linear,
+    surface,
+)
 
 import exporters
 from exporters import ExportOptions, export_files, write_files
@@ -98,7 +106,14 @@ def test_obj_matches_glb_vertex_for_vertex(tmp_path):
     o, g = read_obj(tmp_path / "t.obj"), read_glb(tmp_path / "t.glb")
     np.testing.assert_allclose(o["v"], g["POSITION"], atol=5e-5)
     np.testing.assert_array_equal(o["f"], g["indices"])
-    np.testing.assert_allclose(o["rgb"], g["COLOR_0"][:, :3] / 255.0, atol=5e-5)
+    # OBJ holds the colour map's sRGB bytes; glTF's COLOR_0 the same colours as linear light (the spec's
+    # definition), normalized 16-bit, alpha opaque.
+    srgb_bytes = np.rint(o["rgb"] * 255.0)
+    np.testing.assert_allclose(o["rgb"], srgb_bytes / 255.0, atol=5e-5)
+    np.testing.assert_array_equal(g["COLOR_0"][:, :3], np.rint(srgb_to_linear(srgb_bytes / 255.0) * 65535))
+    assert g["COLOR_0"].dtype == np.dtype("<u2") and (g["COLOR_0"][:, 3] == 65535).all()
+    accessor = g["doc"]["accessors"][g["doc"]["meshes"][0]["primitives"][0]["attributes"]["COLOR_0"]]
+    assert accessor["normalized"] is True and np.ptp(srgb_bytes) > 50
 
 
 def test_textured_obj_has_mtl_and_png(tmp_path):
@@ -127,9 +142,23 @@ def test_vertex_colours_follow_the_height_range(tmp_path):
     h = np.array([[0.0, 50.0], [100.0, 100.0]], np.float32)
     export(tmp_path, h, "glb", options=ExportOptions(colors="height"), height_range=(0.0, 200.0))
     rgba = read_glb(tmp_path / "t.glb")["COLOR_0"]
-    # 0 m is the bottom of the range (lowland green); 100 m is half way, not the top (white).
-    assert rgba[0].tolist() == [70, 120, 60, 255] and rgba[2].tolist() != [245, 245, 245, 255]
+    # 0 m is the bottom of the range (lowland green); 100 m is half way, not the top (white): in linear light.
+    green, white = (np.rint(srgb_to_linear(np.array(c) / 255.0) * 65535).tolist() + [65535]
+                    for c in ([70, 120, 60], [245, 245, 245]))
+    assert rgba[0].tolist() == green == [4014, 12309, 2961, 65535] and rgba[2].tolist() != white
     np.testing.assert_array_equal(rgba[2], rgba[3])
+
+
+def test_linear_16_bit_colours_keep_every_srgb_step():
+    """glTF's linear COLOR_0 in 16 bits: each of the 256 sRGB bytes encodes to its own code, and decodes
+    (sRGB transfer function) back to itself; 8-bit linear would merge dark steps (banding)."""
+    from exporters.colors import linear_rgb16
+
+    codes = linear_rgb16(np.arange(256, dtype=np.uint8)).astype(np.float64)
+    np.testing.assert_array_equal(codes, np.rint(srgb_to_linear(np.arange(256) / 255.0) * 65535))
+    back = linear_to_srgb(codes / 65535)
+    np.testing.assert_array_equal(np.rint(back * 255), np.arange(256))
+    assert len(np.unique(np.rint(srgb_to_linear(np.arange(256) / 255.0) * 255))) < 200  # why not 8 bits
 
 
 def test_scale_and_height_scale(tmp_path):

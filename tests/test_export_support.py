@@ -103,6 +103,18 @@ def read_obj(path) -> dict:
             "f": f[..., 0] - 1, "other": other}
 
 
+def srgb_to_linear(c) -> np.ndarray:
+    """sRGB values in [0, 1] to linear light, IEC 61966-2-1 (written from the standard, not from exporters)."""
+    c = np.asarray(c, np.float64)
+    return np.where(c <= 0.04045, c / 12.92, ((np.maximum(c, 0.04045) + 0.055) / 1.055) ** 2.4)
+
+
+def linear_to_srgb(v) -> np.ndarray:
+    """Linear light in [0, 1] to sRGB values, IEC 61966-2-1."""
+    v = np.asarray(v, np.float64)
+    return np.where(v <= 0.0031308, 12.92 * v, 1.055 * np.power(np.maximum(v, 0.0031308), 1 / 2.4) - 0.055)
+
+
 def validate(paths) -> list[dict]:
     """Runs the Khronos glTF-Validator on each file; returns its reports. Fails (never skips) without it."""
     node = shutil.which("node")

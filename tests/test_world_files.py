@@ -212,6 +212,32 @@ def test_mesh_formats_and_engine_files(weights, tmp_path):
     assert any(n.startswith("tile_unity_0_1") for n in names)  # Unity's Z counts rows from the south
 
 
+def test_godot_tiles_carry_their_import_settings_in_the_manifest_and_resume_byte_identical(weights, tmp_path,
+                                                                                           capsys):
+    """`--formats godot`: each tile's GLB has its `.glb.import` beside it (mesh compression off), listed with
+    its checksum like every tile file; a re-run writes nothing, and a tile whose .import changed (Godot
+    rewrites it when it imports the folder in place) is made again, byte-identical."""
+    import shutil
+
+    out = tmp_path / "godot"
+    assert _world(weights, out, "--formats", "godot", "--x", "0:2", "--z", "0:1") == 0
+    doc = json.loads((out / "manifest.json").read_text())
+    for x in range(2):
+        name = f"tile_{x}_0.glb.import"
+        text = (out / name).read_text()
+        assert "[params]" in text and "meshes/force_disable_compression=true" in text.splitlines()
+        assert doc["tiles"][f"{x}_0"]["files"][name] == hashlib.sha256((out / name).read_bytes()).hexdigest()
+    before = _snapshot(out)
+    assert _world(weights, out, "--formats", "godot", "--x", "0:2", "--z", "0:1") == 0
+    assert "0 tiles made, 2 already finished" in capsys.readouterr().out and _snapshot(out) == before
+    copy = tmp_path / "copy"
+    shutil.copytree(out, copy)
+    (copy / "tile_1_0.glb.import").write_text((copy / "tile_1_0.glb.import").read_text() + 'uid="uid://x"\n')
+    assert _world(weights, copy, "--formats", "godot", "--x", "0:2", "--z", "0:1") == 0
+    assert "1 tiles made, 1 already finished" in capsys.readouterr().out
+    assert _snapshot(copy) == before
+
+
 def test_python_api_plan_and_run(weights, tmp_path):
     p = world_batch.plan(3, weights, tiles=(2, 1), tile_size=S, out=tmp_path / "api", formats="npy",
                          layout=Layout(relief_variation=0.0))

@@ -75,15 +75,11 @@ def godot_command() -> str:
     return godot
 
 
-def run_godot(godot: str, project: Path, scenes, workdir: Path, *, compress_meshes: bool) -> dict:
-    """Imports `project` (a folder of exported files) headless, instances `scenes` (res:// paths) in one run of
-    godot_probe.gd; {scene: [every MeshInstance3D]} plus "godot": the version.
-
-    compress_meshes=False sets the scene importer's *Force Disable Mesh Compression* (what the README asks
-    for); True keeps Godot's default, which stores vertex positions in 16 bits over the mesh's bounds."""
+def run_godot(godot: str, project: Path, scenes, workdir: Path) -> dict:
+    """Imports `project` (a folder of exported files) headless with Godot's default import settings (so only
+    the files' own `.import` settings apply), instances `scenes` (res:// paths) in one run of godot_probe.gd;
+    {scene: [every MeshInstance3D]} plus "godot": the version."""
     settings = 'config_version=5\n\n[application]\nconfig/name="engine test"\n'
-    if not compress_meshes:
-        settings += '\n[importer_defaults]\n\nscene={\n"meshes/force_disable_compression": true\n}\n'
     (project / "project.godot").write_text(settings)
     shutil.copy(GODOT_PROBE, project / GODOT_PROBE.name)
     env = dict(os.environ, **{k: str(workdir / k.lower()) for k in ("XDG_CONFIG_HOME", "XDG_DATA_HOME",

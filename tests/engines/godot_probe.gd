@@ -1,7 +1,8 @@
 # Run by Godot 4 (`godot --headless --path PROJECT --script res://godot_probe.gd -- OUT.json res://a.tscn ...`),
 # not by pytest: instances each scene the way a game would and writes what Godot holds to OUT.json: for every
-# MeshInstance3D, its vertices in world space (Godot axes: +Y up, -Z north), face count, whether it has
-# vertex colours, and its material's albedo texture size. The project must have been imported (--import).
+# MeshInstance3D, its vertices in world space (Godot axes: +Y up, -Z north), face count, its vertex colours
+# (as Godot holds them, and whether its material reads them as sRGB), and its material's albedo texture
+# size. The project must have been imported (--import).
 extends SceneTree
 
 var _done := false
@@ -19,10 +20,16 @@ func _mesh(node: MeshInstance3D) -> Dictionary:
 	if material and material.albedo_texture:
 		var size := material.albedo_texture.get_size()
 		texture_size = [size.x, size.y]
+	var colors := PackedFloat64Array()
+	if arrays[Mesh.ARRAY_COLOR] != null:
+		for c: Color in arrays[Mesh.ARRAY_COLOR]:
+			colors.append_array([c.r, c.g, c.b, c.a])
 	return {"name": String(node.name), "owner": String(node.owner.name) if node.owner else "",
 			"vertices": flat, "faces": arrays[Mesh.ARRAY_INDEX].size() / 3,
-			"colors": arrays[Mesh.ARRAY_COLOR] != null, "albedo_texture_size": texture_size,
-			"vertex_color_is_albedo": material.vertex_color_use_as_albedo if material else false}
+			"colors": arrays[Mesh.ARRAY_COLOR] != null, "color_values": colors,
+			"albedo_texture_size": texture_size,
+			"vertex_color_is_albedo": material.vertex_color_use_as_albedo if material else false,
+			"vertex_color_is_srgb": material.vertex_color_is_srgb if material else false}
 
 
 func _collect(node: Node, out: Array) -> void:

@@ -121,8 +121,10 @@ def test_self_contained_html_draws_every_sample_from_file_url(made, tmp_path):
 
 @needs_chromium
 def test_served_map_draws_every_sample_and_ctrl_c_stops_cleanly(made, tmp_path):
+    # Started with SIGINT ignored, as a script's background job is: Ctrl-C must stop it all the same.
     proc = subprocess.Popen([sys.executable, "-m", "terrain_gan.cli", "view", str(made), "--no-browser"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
     try:
         line = proc.stdout.readline()
         url = re.search(r"http://127\.0\.0\.1:\d+/", line).group(0)
@@ -132,7 +134,11 @@ def test_served_map_draws_every_sample_and_ctrl_c_stops_cleanly(made, tmp_path):
         assert_terrain_in_the_middle(url, tmp_path)
     finally:
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=30)
+        try:
+            out, err = proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()  # still serving: Ctrl-C did not stop it
+            raise
     assert proc.returncode == 0 and "Traceback" not in err and "stopped" in err
 
 

@@ -13,6 +13,7 @@ def register(sub):
 
 
 def run(args):
+    import signal
     import sys
     import webbrowser
 
@@ -23,6 +24,9 @@ def run(args):
         raise TerrainGanError(f"--port must be 0..65535, got {args.port}")
     server, thread = view_server.start(view_server.open_source(args.path), args.port)
     url = view_server.url_of(server)
+    # Ctrl-C or SIGTERM stops the server, even when started where SIGINT is ignored (a script's background job)
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, signal.default_int_handler)
     print(f"terrain-gan view: serving {args.path} at {url} (Ctrl-C to stop)", flush=True)
     if not args.no_browser and not webbrowser.open(url):
         print("terrain-gan view: no browser found; open the URL above in one", flush=True)

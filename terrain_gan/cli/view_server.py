@@ -124,6 +124,7 @@ def open_source(path) -> dict:
 
 class _Handler(http.server.BaseHTTPRequestHandler):
     routes: dict = {}
+    timeout = 10  # seconds: a browser's idle (pre)connection must not hold a handler thread for ever
 
     def do_GET(self):  # noqa: N802 - http.server's name
         route = self.routes.get(self.path.split("?")[0].split("#")[0])
@@ -153,6 +154,7 @@ def start(routes: dict, port: int = 0) -> tuple[http.server.ThreadingHTTPServer,
     except OSError as e:
         raise TerrainGanError(f"cannot serve on 127.0.0.1:{port} ({e.strerror or e})") from None
     server.daemon_threads = True
+    server.block_on_close = False  # Ctrl-C stops at once, whatever connections a browser still holds open
     thread = threading.Thread(target=server.serve_forever, name="terrain-gan-view", daemon=True)
     thread.start()
     return server, thread

@@ -61,7 +61,12 @@ def check_period(period) -> tuple[int, int] | None:
 
 @functools.lru_cache(maxsize=8)
 def _chunk_fn(model: Model, period=None, surface=None):
-    """A jitted (key, chunk row, chunk col, params) -> float32 CHUNK x CHUNK metres for `model`."""
+    """A jitted (key, chunk row, chunk col, params) -> float32 CHUNK x CHUNK metres for `model`.
+
+    A spatial generator's chunk is two programs: its latents, then the network on them. As one program
+    the same arithmetic ran ~2.5x slower on XLA:CPU (`benchmarks/bench_generate.py`, "warm maps"),
+    with bit-identical results either way.
+    """
     graphdef, state = nnx.split(model.generator)
     stride = model.generator.STRIDE
     cells = CHUNK // stride
@@ -69,20 +74,30 @@ def _chunk_fn(model: Model, period=None, surface=None):
     period_cells = None if period is None else (period[0] // stride, period[1] // stride)
 
     @jax.jit
-    def chunk(state, key, ci, cj, params):
-        G = nnx.merge(graphdef, state)
-        if hasattr(G, "chunk"):  # a cascade: the layout shapes its coarse level, the detail level follows
-            lift = None if surface is None else functools.partial(_lift, surface, key=key, params=params)
-            return G.chunk(key, ci, cj, CHUNK, period, lift) * std + mean
-        else:
-            field, noise = G.region_inputs(key, ci * cells, cj * cells, cells, period_cells)
-            g = G(field[None], noise[None])[0]
+    def cascade_chunk(state, key, ci, cj, params):
+        # the layout shapes the coarse level, the detail level follows
+        lift = None if surface is None else functools.partial(_lift, surface, key=key, params=params)
+        return nnx.merge(graphdef, state).chunk(key, ci, cj, CHUNK, period, lift) * std + mean
+
+    @jax.jit
+    def inputs(key, ci, cj):
+        return model.generator.region_inputs(key, ci * cells, cj * cells, cells, period_cells)
+
+    @jax.jit
+    def network(state, field, noise, key, ci, cj, params):
+        g = nnx.merge(graphdef, state)(field[None], noise[None])[0]
         if surface is None:
             return g * std + mean
         rows, cols = ci * CHUNK + jnp.arange(CHUNK), cj * CHUNK + jnp.arange(CHUNK)
         return surface(g, rows, cols, key, params, mean, std)
 
-    return lambda key, ci, cj, params=None: chunk(state, key, jnp.int32(ci), jnp.int32(cj), params)
+    def chunk(key, ci, cj, params=None):
+        ci, cj = jnp.int32(ci), jnp.int32(cj)
+        if hasattr(model.generator, "chunk"):
+            return cascade_chunk(state, key, ci, cj, params)
+        return network(state, *inputs(key, ci, cj), key, ci, cj, params)
+
+    return chunk
 
 
 def _lift(surface, g, rows, cols, mean, std, *, key, params):

@@ -122,9 +122,10 @@ def test_self_contained_html_draws_every_sample_from_file_url(made, tmp_path):
 @needs_chromium
 def test_served_map_draws_every_sample_and_ctrl_c_stops_cleanly(made, tmp_path):
     # Started with SIGINT ignored, as a script's background job is: Ctrl-C must stop it all the same.
-    proc = subprocess.Popen([sys.executable, "-m", "terrain_gan.cli", "view", str(made), "--no-browser"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    # (through sh, not preexec_fn: forking this process, which has JAX loaded, is unsafe)
+    proc = subprocess.Popen(["sh", "-c", 'trap "" INT; exec "$0" -m terrain_gan.cli view "$1" --no-browser',
+                             sys.executable, str(made)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         line = proc.stdout.readline()
         url = re.search(r"http://127\.0\.0\.1:\d+/", line).group(0)

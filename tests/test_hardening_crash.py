@@ -16,8 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-from conftest import REPO
+from conftest import REPO, assert_same_weights
 
 from terrain_gan import config
 from terrain_gan.cli import main
@@ -132,8 +131,4 @@ def test_training_killed_mid_checkpoint_resumes_with_the_same_losses(smoke_weigh
     train_loop.run(config.load(cfg_path), work, quiet=True)
     assert not list(work.glob(".*.part*"))  # the killed writer's half checkpoint is cleaned up
     assert _losses(work / "metrics.jsonl") == _losses(straight / "metrics.jsonl")
-    with np.load(work / "weights.npz") as a, np.load(smoke_weights) as b:
-        assert a.files == b.files
-        for name in a.files:
-            if name != "__meta__":
-                np.testing.assert_array_equal(a[name], b[name], err_msg=name)
+    assert_same_weights(work / "weights.npz", smoke_weights)

@@ -17,9 +17,8 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
-from conftest import REPO
+from conftest import REPO, assert_same_weights
 
 from terrain_gan.cli import main
 from terrain_gan.train import checkpoint
@@ -241,8 +240,4 @@ def test_training_stopped_by_sigterm_and_ctrl_c_checkpoints_and_resumes_with_the
 
     assert main(argv) == 0
     assert _losses(work / "metrics.jsonl") == _losses(straight / "metrics.jsonl")
-    with np.load(work / "weights.npz") as a, np.load(smoke_weights) as b:
-        assert a.files == b.files
-        for name in a.files:
-            if name != "__meta__":
-                np.testing.assert_array_equal(a[name], b[name], err_msg=name)
+    assert_same_weights(work / "weights.npz", smoke_weights)

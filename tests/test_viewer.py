@@ -218,8 +218,8 @@ def test_view_bad_path_is_one_line_exit_2(tmp_path, capsys):
     (tmp_path / "w").mkdir()
     (tmp_path / "w" / "manifest.json").write_text("{}")
     assert "not a terrain_gan world manifest" in run_error(capsys, ["view", str(tmp_path / "w")])
-    (tmp_path / "w" / "manifest.json").write_text(json.dumps(dict(grid=[2, 2], tile_size=65, world={},
-                                                                  tiles={"0_0": "x"})))
+    (tmp_path / "w" / "manifest.json").write_text(json.dumps(dict(format="terrain_gan/world-v1", grid=[2, 2],
+                                                                  tile_size=65, world={}, tiles={"0_0": "x"})))
     assert "holds no heightmap tiles" in run_error(capsys, ["view", str(tmp_path / "w" / "manifest.json")])
     assert "--port" in run_error(capsys, ["view", str(REPO / "samples" / "seed7.png"), "--port", "70000"])
     with socket.socket() as taken:

@@ -19,6 +19,7 @@ from exporters import viewer
 from exporters.errors import ExportError
 from exporters.read import read_heightmap
 from terrain_gan.errors import TerrainGanError
+from terrain_gan.world import manifest as wm
 
 _TYPES = {".html": "text/html; charset=utf-8", ".json": "application/json", ".png": "image/png",
           ".js": "text/javascript; charset=utf-8", ".txt": "text/plain; charset=utf-8"}
@@ -45,17 +46,14 @@ def map_routes(path: Path) -> dict:
 
 
 def _read_manifest(folder: Path) -> dict:
-    path = folder / "manifest.json"
+    doc = wm.read_manifest(folder, hint="")  # the format; then what the viewer reads
     try:
-        doc = json.loads(path.read_text())
-        grid, tile_size, tiles = doc["grid"], int(doc["tile_size"]), doc["tiles"]
-        world, nx, nz = doc["world"], int(grid[0]), int(grid[1])
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise TerrainGanError(f"{path}: unreadable manifest ({e})") from None
-    except (KeyError, TypeError, ValueError, IndexError):
-        raise TerrainGanError(f"{path}: not a terrain_gan world manifest (grid, tile_size, tiles, world)") from None
-    if not isinstance(tiles, dict) or not isinstance(world, dict) or min(nx, nz, tile_size - 1) < 1:
-        raise TerrainGanError(f"{path}: not a terrain_gan world manifest (grid, tile_size, tiles, world)")
+        nx, nz = (int(n) for n in doc["grid"])
+        ok = isinstance(doc["tiles"], dict) and min(nx, nz, int(doc["tile_size"]) - 1) >= 1
+    except (KeyError, TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise TerrainGanError(f"{folder / wm.MANIFEST}: not a terrain_gan world manifest (grid, tile_size, tiles)")
     return doc
 
 

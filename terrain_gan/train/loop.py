@@ -40,28 +40,32 @@ def run(cfg: config_lib.Config, workdir: str | Path, *, data=None, quiet: bool =
                        stream=io.StringIO() if quiet else None)
         pending, t0 = None, time.perf_counter()
         elapsed0 = _elapsed_so_far(workdir)
+
+        def elapsed() -> float:  # training seconds, earlier runs of this workdir included
+            return elapsed0 + time.perf_counter() - t0
+
         while state.step < t.steps:
             if stop.signum is not None:  # a step boundary: everything up to state.step is done
                 if pending is not None:
-                    _log(workdir, bar, *pending, elapsed0 + time.perf_counter() - t0)
+                    _log(workdir, bar, *pending, elapsed())
                 bar.close()
-                _stop(workdir, state, stop.signum, elapsed0 + time.perf_counter() - t0)
+                _stop(workdir, state, stop.signum, elapsed())
             step = state.step
             apply_r1 = t.r1_gamma > 0 and step % t.r1_every == 0
             metrics = train_step(state.gan, state.real_batch(step), state.key(step), np.float32(step), tcfg=t,
                                  apply_r1=apply_r1)
             if pending is not None:  # read back one step late: no host sync on the step just queued
-                _log(workdir, bar, *pending, elapsed0 + time.perf_counter() - t0)
+                _log(workdir, bar, *pending, elapsed())
             pending = (step, metrics)
             state.step = step + 1
             if state.step % t.sample_every == 0 or state.step == t.steps:
                 _samples(workdir, state)
             if state.step % t.checkpoint_every == 0 or state.step == t.steps:
-                _checkpoint(workdir, state, elapsed0 + time.perf_counter() - t0)
+                _checkpoint(workdir, state, elapsed())
         if pending is not None:
-            _log(workdir, bar, *pending, elapsed0 + time.perf_counter() - t0)
+            _log(workdir, bar, *pending, elapsed())
         bar.close()
-        _export_weights(workdir, state, elapsed0 + time.perf_counter() - t0)
+        _export_weights(workdir, state, elapsed())
     return state
 
 

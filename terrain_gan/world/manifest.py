@@ -43,17 +43,17 @@ def thumb_size(size: int, grid: tuple[int, int]) -> int:
     return t
 
 
-def read_manifest(out: Path) -> dict | None:
-    """The folder's manifest, None without one; one-line error if it is not a terrain_gan world's."""
+def read_manifest(out: Path, hint: str = "; choose another --out") -> dict | None:
+    """The folder's manifest, None without one; one-line error (ending in `hint`) if it is not a world's."""
     path = out / MANIFEST
     if not path.exists():
         return None
     try:
         doc = json.loads(path.read_text())
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise TerrainGanError(f"{path}: unreadable manifest ({e}); choose another --out") from None
+        raise TerrainGanError(f"{path}: unreadable manifest ({e}){hint}") from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT or not isinstance(doc.get("world"), dict):
-        raise TerrainGanError(f"{path}: not a terrain_gan world manifest; choose another --out")
+        raise TerrainGanError(f"{path}: not a terrain_gan world manifest{hint}")
     return doc
 
 

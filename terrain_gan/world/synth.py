@@ -91,10 +91,11 @@ def _chunk_fn(model: Model, period=None, surface=None):
         rows, cols = ci * CHUNK + jnp.arange(CHUNK), cj * CHUNK + jnp.arange(CHUNK)
         return surface(g, rows, cols, key, params, mean, std)
 
+    if hasattr(model.generator, "chunk"):
+        return lambda key, ci, cj, params=None: cascade_chunk(state, key, jnp.int32(ci), jnp.int32(cj), params)
+
     def chunk(key, ci, cj, params=None):
         ci, cj = jnp.int32(ci), jnp.int32(cj)
-        if hasattr(model.generator, "chunk"):
-            return cascade_chunk(state, key, ci, cj, params)
         return network(state, *inputs(key, ci, cj), key, ci, cj, params)
 
     return chunk

@@ -18,6 +18,7 @@ from flax import nnx
 
 from terrain_gan.config import ModelConfig
 from terrain_gan.nn import latents
+from terrain_gan.nn.strided import strided_conv
 
 _lrelu = lambda x: jax.nn.leaky_relu(x, 0.2)
 
@@ -262,7 +263,7 @@ class Discriminator(nnx.Module):
         x = _lrelu(self.stem(f_BxHxWx3))
         patches = None
         for stage, block in enumerate(self.blocks, start=1):
-            x = _lrelu(block(x))
+            x = _lrelu(strided_conv(block, x) if isinstance(block, nnx.Conv) else block(x))
             if stage == self.PATCH_STAGE:
                 patches = self.patch(x).reshape(x.shape[0], -1)
         x = jnp.concatenate([x, minibatch_std(x)], axis=-1)

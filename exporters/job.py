@@ -158,7 +158,7 @@ class ExportJob:
         from exporters.png import png_bytes
 
         rgb = tile_color_map(self.padded, self.cell_size_m, self.options.texture, self.height_range)
-        return png_bytes(cell_colors(rgb), level=1)  # zlib level 1: faster than 6 and, on colour maps, no larger
+        return png_bytes(cell_colors(rgb))
 
 
 def export_job(height_HxW, stem, *, cell_size_m, height_range=None, padded=None, tile=None, grid=None,

@@ -23,8 +23,11 @@ def _chunk(tag: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data))
 
 
-def png_bytes(image: np.ndarray, *, level: int = 6) -> bytes:
+def png_bytes(image: np.ndarray, *, level: int = 1) -> bytes:
     """PNG file bytes of a uint16 HxW (16-bit grey) or uint8 HxW / HxWx3 / HxWx4 image.
+
+    zlib level 1: on 16-bit terrain it makes files as small as level 6 (the low bytes are noise to
+    any level) in about half the time, which matters to worlds of many tiles.
 
     >>> png_bytes(np.zeros((2, 3), np.uint16))[:8]
     b'\\x89PNG\\r\\n\\x1a\\n'

@@ -21,14 +21,15 @@ from terrain_gan.dataset.core import Dataset, load_dataset
 from terrain_gan.errors import TerrainGanError
 from terrain_gan.nn import cascade, losses
 from terrain_gan.nn import model as model_lib
-from terrain_gan.train import checkpoint
+from terrain_gan.train import checkpoint, drainage
 
 
 class GAN(nnx.Module):
     """Generator, its EMA copy, discriminator and both optimisers: everything a checkpoint holds."""
 
-    def __init__(self, cfg: config_lib.Config, slope_gain: float, *, rngs: nnx.Rngs):
+    def __init__(self, cfg: config_lib.Config, slope_gain: float, height_std_m: float = 1.0, *, rngs: nnx.Rngs):
         t = cfg.train
+        self.height_std_m = height_std_m  # metres per normalised unit, for the drainage penalty
         self.G = cascade.make_generator(cfg.model, rngs=rngs)
         self.D = model_lib.make_discriminator(cfg.model, cfg.data.window, slope_gain, rngs=rngs)
         self.G_ema = nnx.clone(self.G)
@@ -68,8 +69,8 @@ def d_update(gan: GAN, real_BxHxW: jax.Array, fake_BxHxW: jax.Array, *, tcfg: co
 
 
 def g_update(gan: GAN, real_BxHxW: jax.Array, key: jax.Array, step, *,
-             tcfg: config_lib.TrainConfig) -> tuple[jax.Array, jax.Array]:
-    """One generator step against the current D, then the EMA generator: (generator loss, consistency).
+             tcfg: config_lib.TrainConfig) -> tuple[jax.Array, dict]:
+    """One generator step against the current D, then the EMA generator: (generator loss, its terms).
 
     `real_BxHxW` sets the fakes' number and size (and a detail generator's conditions). D's
     parameters are left as they are (only a BatchNorm D's running statistics move). The EMA
@@ -79,14 +80,19 @@ def g_update(gan: GAN, real_BxHxW: jax.Array, key: jax.Array, step, *,
 
     def g_objective(G, D):  # D is an argument so that its BatchNorm statistics may update
         _, fake, consistency = judged(G, real_BxHxW, key)
-        return losses.g_loss(tcfg.loss, D(fake)) + tcfg.consistency * consistency, consistency
+        terms = dict(consistency=consistency, drainage_m=jnp.zeros(()))
+        if tcfg.drainage:
+            heights = fake[..., 0] if fake.ndim == 4 else fake  # a detail level's pair: (heights, residual)
+            terms["drainage_m"] = drainage.mean_depression_depth(heights) * gan.height_std_m
+        total = losses.g_loss(tcfg.loss, D(fake)) + tcfg.consistency * consistency + tcfg.drainage * terms["drainage_m"]
+        return total, terms
 
-    (g_value, consistency), g_grads = nnx.value_and_grad(g_objective, argnums=0, has_aux=True)(gan.G, gan.D)
+    (g_value, terms), g_grads = nnx.value_and_grad(g_objective, argnums=0, has_aux=True)(gan.G, gan.D)
     gan.opt_g.update(gan.G, g_grads)
     decay = jnp.minimum(tcfg.ema_decay, (1.0 + step) / (10.0 + step))
     ema = jax.tree.map(lambda e, p: decay * e + (1 - decay) * p, nnx.state(gan.G_ema), nnx.state(gan.G))
     nnx.update(gan.G_ema, ema)
-    return g_value, consistency
+    return g_value, terms
 
 
 def judged(G: nnx.Module, real_BxHxW: jax.Array, key: jax.Array):
@@ -105,13 +111,14 @@ def judged(G: nnx.Module, real_BxHxW: jax.Array, key: jax.Array):
 def train_step(gan: GAN, real_BxHxW, key, step, *, tcfg: config_lib.TrainConfig, apply_r1: bool):
     """One discriminator update then one generator update (the article's alternation), one JIT region.
 
-    Returns the metrics: d_loss, r1, real_logit, fake_logit, g_loss, consistency (0 but for a detail level).
+    Returns the metrics: d_loss, r1, real_logit, fake_logit, g_loss, consistency (0 but for a detail
+    level) and drainage_m (the fakes' mean depression depth in metres; 0 unless `tcfg.drainage`).
     """
     k_d, k_g = jax.random.split(key)
     real, fake, _ = judged(gan.G, real_BxHxW, k_d)
     metrics = d_update(gan, real, jax.lax.stop_gradient(fake), tcfg=tcfg, apply_r1=apply_r1)
-    g_value, consistency = g_update(gan, real_BxHxW, k_g, step, tcfg=tcfg)
-    return dict(metrics, g_loss=g_value, consistency=consistency)
+    g_value, terms = g_update(gan, real_BxHxW, k_g, step, tcfg=tcfg)
+    return dict(metrics, g_loss=g_value, **terms)
 
 
 @dataclasses.dataclass
@@ -166,7 +173,7 @@ def setup(cfg: config_lib.Config, workdir: Path, data=None) -> Run:
     if abs(data.cell_size_m - cfg.cell_size_m) > 1e-6:
         raise TerrainGanError(f"{cfg.data.dataset}: dataset cell size {data.cell_size_m} m differs from "
                               f"the config's cell_size_m {cfg.cell_size_m}")
-    gan = GAN(cfg, _slope_gain(data), rngs=nnx.Rngs(cfg.train.seed))
+    gan = GAN(cfg, _slope_gain(data), float(data.stats.height_std_m), rngs=nnx.Rngs(cfg.train.seed))
     run = Run(cfg, data, gan, 0)
     last = checkpoint.latest(workdir)
     if last is not None:

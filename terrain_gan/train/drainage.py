@@ -1,0 +1,79 @@
+"""A drainage penalty for the generator: the mean depth of its windows' closed depressions.
+
+Real land drains: on 23 km windows of real regions closed depressions deeper than 1 m cover ~3 % of
+the area, on the GAN's maps 10-20 % (README, "Model v2"). A discriminator judging 64-sample windows
+does not see that; this penalty does. Each window is filled by priority flood with its edges as
+outlets (as `eval.drainage` measures it, D8). A cell inside a depression holds water up to the
+height of the depression's spill cell, so its depth is `h[spill] - h`: differentiable in both
+heights. Its gradient raises depression floors and lowers the passes they spill over, i.e. it
+carves outlets as much as it fills basins; the discriminator keeps either from looking unreal.
+
+The flood runs on the host (numba, from pyflwdir's `eval` extra) through `jax.pure_callback`: it
+only picks which cell is each cell's spill cell, an integer, so nothing needs its gradient.
+"""
+
+from __future__ import annotations
+
+import functools
+import heapq
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from terrain_gan.errors import TerrainGanError
+
+
+def mean_depression_depth(height_BxHxW: jax.Array) -> jax.Array:
+    """Mean over cells and windows of `h[spill] - h` (0 outside depressions), in `height`'s units."""
+    spill = jax.pure_callback(spill_cells, jax.ShapeDtypeStruct(height_BxHxW.shape, jnp.int32),
+                              jax.lax.stop_gradient(height_BxHxW), vmap_method="sequential")
+    b = height_BxHxW.shape[0]
+    flat = height_BxHxW.reshape(b, -1)
+    level = jnp.take_along_axis(flat, spill.reshape(b, -1), axis=1)
+    return (level - flat).mean()
+
+
+def spill_cells(height_BxHxW: np.ndarray) -> np.ndarray:
+    """For each cell, the flat index (within its window) of the cell whose height it fills up to."""
+    h = np.ascontiguousarray(height_BxHxW, dtype=np.float32)
+    kernel = _kernel()
+    return np.stack([kernel(window) for window in h]).astype(np.int32)
+
+
+@functools.cache
+def _kernel():
+    try:
+        import numba
+    except ImportError:
+        raise TerrainGanError("train.drainage needs numba, from the eval extra: pip install 'terrain-gan[eval]'") from None
+    return numba.njit(cache=False)(_priority_flood)
+
+
+def _priority_flood(h_HxW):
+    """Priority flood (Barnes et al. 2014) from the edges, D8, recording each cell's spill cell."""
+    rows, cols = h_HxW.shape
+    spill = np.arange(rows * cols).reshape(rows, cols)
+    level = h_HxW.astype(np.float64)
+    closed = np.zeros((rows, cols), np.bool_)
+    heap = [(0.0, 0)]
+    heap.pop()
+    for i in range(rows):
+        for j in range(cols):
+            if i == 0 or j == 0 or i == rows - 1 or j == cols - 1:
+                closed[i, j] = True
+                heapq.heappush(heap, (level[i, j], i * cols + j))
+    while heap:
+        lev, idx = heapq.heappop(heap)
+        i, j = idx // cols, idx % cols
+        for di in range(-1, 2):
+            for dj in range(-1, 2):
+                ni, nj = i + di, j + dj
+                if ni < 0 or nj < 0 or ni >= rows or nj >= cols or closed[ni, nj]:
+                    continue
+                closed[ni, nj] = True
+                if level[ni, nj] <= lev:
+                    level[ni, nj] = lev
+                    spill[ni, nj] = spill[i, j]
+                heapq.heappush(heap, (level[ni, nj], ni * cols + nj))
+    return spill

@@ -7,6 +7,8 @@ outlets (as `eval.drainage` measures it, D8). A cell inside a depression holds w
 height of the depression's spill cell, so its depth is `h[spill] - h`: differentiable in both
 heights. Its gradient raises depression floors and lowers the passes they spill over, i.e. it
 carves outlets as much as it fills basins; the discriminator keeps either from looking unreal.
+(Lowering only the passes was tried: the carved notches became new, deeper pits and the coarse
+level's training diverged within 100 steps.)
 
 The flood runs on the host (numba, from pyflwdir's `eval` extra) through `jax.pure_callback`: it
 only picks which cell is each cell's spill cell, an integer, so nothing needs its gradient.

@@ -181,15 +181,33 @@ class CascadeGenerator(nnx.Module):
         world rows x cols (the output-sample coordinates of coarse sample centres) into metres: a
         world layout (guide map, relief) enters there, and the detail level follows it.
         """
-        n = chunk // FACTOR  # condition samples the chunk's output covers
-        m = DetailGenerator.MARGIN
-        cells_per_chunk = n // self.coarse.STRIDE
-        first_cell = -(-m // self.coarse.STRIDE)  # latent cells before the chunk that the margin reaches into
-        n_cells = cells_per_chunk + 2 * first_cell
+        inputs = self.chunk_inputs(key, ci, cj, chunk, period_samples)
+        return self.chunk_network(inputs, ci, cj, chunk, lift)
+
+    def _chunk_geometry(self, chunk: int):
+        """(n condition samples, margin m, coarse cells per chunk, first cell before it) of a chunk."""
+        n, m = chunk // FACTOR, DetailGenerator.MARGIN
+        return n, m, n // self.coarse.STRIDE, -(-m // self.coarse.STRIDE)
+
+    def chunk_inputs(self, key, ci, cj, chunk: int, period_samples=None):
+        """Both levels' latents for a chunk: (coarse field, coarse noise, detail z, detail noise).
+
+        Kept apart from `chunk_network` so that they may run as their own program: on XLA:CPU a chunk
+        made as two programs ran faster than as one, with the same bits (`world/synth.py`).
+        """
+        n, m, cells_per_chunk, first_cell = self._chunk_geometry(chunk)
         per_cell = FACTOR * self.coarse.STRIDE  # output samples per coarse latent cell
         period_c = None if period_samples is None else tuple(p // per_cell for p in period_samples)
         field, noise = self.coarse.region_inputs(key, ci * cells_per_chunk - first_cell, cj * cells_per_chunk - first_cell,
-                                                 n_cells, period_c)
+                                                 cells_per_chunk + 2 * first_cell, period_c)
+        period_d = None if period_samples is None else tuple(p // FACTOR for p in period_samples)
+        z, nz = self.detail.region_inputs(key, ci * n - m, cj * n - m, n + 2 * m, period_d)
+        return field, noise, z, nz
+
+    def chunk_network(self, inputs, ci, cj, chunk: int, lift=None):
+        """`chunk`'s heights from `chunk_inputs`' latents."""
+        field, noise, z, nz = inputs
+        n, m, _, first_cell = self._chunk_geometry(chunk)
         c = self.coarse(field[None], noise[None])[0]
         crop = first_cell * self.coarse.STRIDE - m
         c = c[crop:crop + n + 2 * m, crop:crop + n + 2 * m]
@@ -200,8 +218,6 @@ class CascadeGenerator(nnx.Module):
             centres = lambda i: (i * n - m + jnp.arange(n + 2 * m)) * FACTOR + (FACTOR - 1) / 2  # noqa: E731
             metres = lift(c, centres(ci), centres(cj), mean_c, std_c)
         cond = (metres - mean_d) / std_d
-        period_d = None if period_samples is None else tuple(p // FACTOR for p in period_samples)
-        z, nz = self.detail.region_inputs(key, ci * n - m, cj * n - m, n + 2 * m, period_d)
         return self.detail(cond[None], z[None], nz[None])[0]
 
     def windows(self, key, batch: int, size: int):

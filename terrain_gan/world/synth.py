@@ -63,7 +63,7 @@ def check_period(period) -> tuple[int, int] | None:
 def _chunk_fn(model: Model, period=None, surface=None):
     """A jitted (key, chunk row, chunk col, params) -> float32 CHUNK x CHUNK metres for `model`.
 
-    A spatial generator's chunk is two programs: its latents, then the network on them. As one program
+    A chunk is two programs: the generator's latents, then the network on them. As one program
     the same arithmetic ran ~2.5x slower on XLA:CPU (`benchmarks/bench_generate.py`, "warm maps"),
     with bit-identical results either way.
     """
@@ -74,10 +74,14 @@ def _chunk_fn(model: Model, period=None, surface=None):
     period_cells = None if period is None else (period[0] // stride, period[1] // stride)
 
     @jax.jit
-    def cascade_chunk(state, key, ci, cj, params):
+    def cascade_inputs(key, ci, cj):
+        return model.generator.chunk_inputs(key, ci, cj, CHUNK, period)
+
+    @jax.jit
+    def cascade_network(state, inputs, key, ci, cj, params):
         # the layout shapes the coarse level, the detail level follows
         lift = None if surface is None else functools.partial(_lift, surface, key=key, params=params)
-        return nnx.merge(graphdef, state).chunk(key, ci, cj, CHUNK, period, lift) * std + mean
+        return nnx.merge(graphdef, state).chunk_network(inputs, ci, cj, CHUNK, lift) * std + mean
 
     @jax.jit
     def inputs(key, ci, cj):
@@ -92,7 +96,11 @@ def _chunk_fn(model: Model, period=None, surface=None):
         return surface(g, rows, cols, key, params, mean, std)
 
     if hasattr(model.generator, "chunk"):
-        return lambda key, ci, cj, params=None: cascade_chunk(state, key, jnp.int32(ci), jnp.int32(cj), params)
+        def chunk(key, ci, cj, params=None):
+            ci, cj = jnp.int32(ci), jnp.int32(cj)
+            return cascade_network(state, cascade_inputs(key, ci, cj), key, ci, cj, params)
+
+        return chunk
 
     def chunk(key, ci, cj, params=None):
         ci, cj = jnp.int32(ci), jnp.int32(cj)

@@ -5,6 +5,7 @@ training step with it reports the depth it penalised."""
 from __future__ import annotations
 
 import dataclasses
+import sys
 
 import jax
 import jax.numpy as jnp
@@ -13,6 +14,7 @@ import pytest
 
 from terrain_gan import config
 from terrain_gan.dataset import core as dataset
+from terrain_gan.errors import TerrainGanError
 from terrain_gan.train import drainage
 from terrain_gan.train import step as train_step
 
@@ -64,3 +66,15 @@ def test_a_training_step_with_the_penalty_reports_the_depth(tmp_path):
                                     apply_r1=False)
     assert 0 < float(metrics["drainage_m"]) < 1e4 and np.isfinite(float(metrics["g_loss"]))
     assert run.gan.height_std_m == pytest.approx(run.data.stats.height_std_m)
+
+
+def test_without_numba_training_with_the_penalty_stops_before_the_first_step(tmp_path, monkeypatch):
+    cfg = config.load("configs/smoke.toml")
+    cfg = dataclasses.replace(cfg, train=dataclasses.replace(cfg.train, drainage=0.2))
+    monkeypatch.setitem(sys.modules, "numba", None)  # `import numba` now fails
+    drainage.require.cache_clear()
+    try:
+        with pytest.raises(TerrainGanError, match="eval extra"):
+            train_step.setup(cfg, tmp_path)
+    finally:
+        drainage.require.cache_clear()

@@ -39,12 +39,14 @@ def mean_depression_depth(height_BxHxW: jax.Array) -> jax.Array:
 def spill_cells(height_BxHxW: np.ndarray) -> np.ndarray:
     """For each cell, the flat index (within its window) of the cell whose height it fills up to."""
     h = np.ascontiguousarray(height_BxHxW, dtype=np.float32)
-    kernel = _kernel()
-    return np.stack([kernel(window) for window in h]).astype(np.int32)
+    kernel = require()
+    return np.stack([kernel(window) for window in h])
 
 
 @functools.cache
-def _kernel():
+def require():
+    """The compiled flood, or one clear error naming the extra to install (call before training:
+    inside a jitted step the error would surface as the callback's traceback)."""
     try:
         import numba
     except ImportError:
@@ -55,10 +57,10 @@ def _kernel():
 def _priority_flood(h_HxW):
     """Priority flood (Barnes et al. 2014) from the edges, D8, recording each cell's spill cell."""
     rows, cols = h_HxW.shape
-    spill = np.arange(rows * cols).reshape(rows, cols)
+    spill = np.arange(rows * cols, dtype=np.int32).reshape(rows, cols)
     level = h_HxW.astype(np.float64)
     closed = np.zeros((rows, cols), np.bool_)
-    heap = [(0.0, 0)]
+    heap = [(0.0, 0)]  # numba types a list by its first item: (height, flat index)
     heap.pop()
     for i in range(rows):
         for j in range(cols):

@@ -173,6 +173,8 @@ def setup(cfg: config_lib.Config, workdir: Path, data=None) -> Run:
     if abs(data.cell_size_m - cfg.cell_size_m) > 1e-6:
         raise TerrainGanError(f"{cfg.data.dataset}: dataset cell size {data.cell_size_m} m differs from "
                               f"the config's cell_size_m {cfg.cell_size_m}")
+    if cfg.train.drainage:
+        drainage.require()
     gan = GAN(cfg, _slope_gain(data), float(data.stats.height_std_m), rngs=nnx.Rngs(cfg.train.seed))
     run = Run(cfg, data, gan, 0)
     last = checkpoint.latest(workdir)

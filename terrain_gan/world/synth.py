@@ -73,38 +73,32 @@ def _chunk_fn(model: Model, period=None, surface=None):
     mean, std = np.float32(model.height_mean_m), np.float32(model.height_std_m)
     period_cells = None if period is None else (period[0] // stride, period[1] // stride)
 
-    @jax.jit
-    def cascade_inputs(key, ci, cj):
-        return model.generator.chunk_inputs(key, ci, cj, CHUNK, period)
+    if hasattr(model.generator, "chunk_inputs"):  # a cascade: the layout shapes its coarse level, the detail follows
+        @jax.jit
+        def inputs(key, ci, cj):
+            return model.generator.chunk_inputs(key, ci, cj, CHUNK, period)
 
-    @jax.jit
-    def cascade_network(state, inputs, key, ci, cj, params):
-        # the layout shapes the coarse level, the detail level follows
-        lift = None if surface is None else functools.partial(_lift, surface, key=key, params=params)
-        return nnx.merge(graphdef, state).chunk_network(inputs, ci, cj, CHUNK, lift) * std + mean
+        @jax.jit
+        def network(state, latents, key, ci, cj, params):
+            lift = None if surface is None else functools.partial(_lift, surface, key=key, params=params)
+            return nnx.merge(graphdef, state).chunk_network(latents, ci, cj, CHUNK, lift) * std + mean
+    else:
+        @jax.jit
+        def inputs(key, ci, cj):
+            return model.generator.region_inputs(key, ci * cells, cj * cells, cells, period_cells)
 
-    @jax.jit
-    def inputs(key, ci, cj):
-        return model.generator.region_inputs(key, ci * cells, cj * cells, cells, period_cells)
-
-    @jax.jit
-    def network(state, field, noise, key, ci, cj, params):
-        g = nnx.merge(graphdef, state)(field[None], noise[None])[0]
-        if surface is None:
-            return g * std + mean
-        rows, cols = ci * CHUNK + jnp.arange(CHUNK), cj * CHUNK + jnp.arange(CHUNK)
-        return surface(g, rows, cols, key, params, mean, std)
-
-    if hasattr(model.generator, "chunk"):
-        def chunk(key, ci, cj, params=None):
-            ci, cj = jnp.int32(ci), jnp.int32(cj)
-            return cascade_network(state, cascade_inputs(key, ci, cj), key, ci, cj, params)
-
-        return chunk
+        @jax.jit
+        def network(state, latents, key, ci, cj, params):
+            field, noise = latents
+            g = nnx.merge(graphdef, state)(field[None], noise[None])[0]
+            if surface is None:
+                return g * std + mean
+            rows, cols = ci * CHUNK + jnp.arange(CHUNK), cj * CHUNK + jnp.arange(CHUNK)
+            return surface(g, rows, cols, key, params, mean, std)
 
     def chunk(key, ci, cj, params=None):
         ci, cj = jnp.int32(ci), jnp.int32(cj)
-        return network(state, *inputs(key, ci, cj), key, ci, cj, params)
+        return network(state, inputs(key, ci, cj), key, ci, cj, params)
 
     return chunk
 

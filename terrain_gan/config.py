@@ -33,6 +33,8 @@ class ModelConfig:
     d_widths: tuple[int, ...] = (32, 64, 128, 256, 256)
     d_spectral_norm: bool = False
     d_batchnorm: bool = False  # the article's DCGAN uses BatchNorm in D as well
+    # D also sees each cell's closed-depression depth in its window (nn/drainage.py; needs numba)
+    d_drainage: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,7 +62,7 @@ class TrainConfig:
     r1_every: int = 4  # lazy regularisation (StyleGAN2): apply R1 every k steps, scaled by k
     ema_decay: float = 0.999  # EMA of generator weights (0 = off)
     consistency: float = 20.0  # detail level: weight of |block means of the output - condition| (normalised)
-    drainage: float = 0.0  # weight per metre of the fakes' mean closed-depression depth (train/drainage.py; 0 = off)
+    drainage: float = 0.0  # weight per metre of the fakes' mean closed-depression depth (nn/drainage.py; 0 = off)
     log_every: int = 25
     sample_every: int = 250
     checkpoint_every: int = 250
@@ -134,6 +136,7 @@ def validate(cfg: Config, where: str) -> Config:
         (cfg.train.steps >= 1 and cfg.train.batch_size >= 1, "train.steps and train.batch_size must be >= 1"),
         (0.0 <= cfg.train.lr_decay_from <= 1.0, "train.lr_decay_from must be between 0 and 1"),
         (cfg.model.kind != "dcgan" or cfg.data.window == 64, "the dcgan model makes 64x64 windows: data.window = 64"),
+        (cfg.model.kind != "dcgan" or not cfg.model.d_drainage, "model.d_drainage is for the spatial and detail models"),
         (cfg.model.kind != "dcgan" or cfg.train.r1_gamma == 0,
          "the dcgan discriminator uses BatchNorm, which R1 cannot differentiate: train.r1_gamma = 0"),
     ]

@@ -1,6 +1,7 @@
 """The generator's drainage penalty: the flood agrees with pyflwdir's on real terrain, its gradient
 raises depression floors and lowers their spill points by exactly the depth's derivative, and a
-training step with it reports the depth it penalised."""
+training step with it reports the depth it penalised. A discriminator that sees depressions gets
+their depth as a channel, and learns from it."""
 
 from __future__ import annotations
 
@@ -11,11 +12,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from flax import nnx
 
 from terrain_gan import config
 from terrain_gan.dataset import core as dataset
 from terrain_gan.errors import TerrainGanError
-from terrain_gan.train import drainage
+from terrain_gan.nn import drainage
+from terrain_gan.nn import model as model_lib
 from terrain_gan.train import step as train_step
 
 pyflwdir = pytest.importorskip("pyflwdir")  # numba comes with it (the eval extra)
@@ -78,3 +81,32 @@ def test_without_numba_training_with_the_penalty_stops_before_the_first_step(tmp
             train_step.setup(cfg, tmp_path)
     finally:
         drainage.require.cache_clear()
+
+
+def test_a_discriminator_that_sees_depressions_gets_their_depth_as_a_channel():
+    cfg = config.load("configs/smoke.toml")
+    D = model_lib.make_discriminator(dataclasses.replace(cfg.model, d_drainage=True), 16, 2.0, rngs=nnx.Rngs(0))
+    h = np.tile(np.arange(16, dtype=np.float32) * 0.1, (16, 1))  # a plane sloping to one edge
+    h[5:8, 5:8] -= 0.25  # and a 3 x 3 pit in it: it spills at column 4's height, 0.4
+    features = np.asarray(D.features(jnp.asarray(h[None])))
+    assert features.shape == (1, 16, 16, 4)
+    expected = np.zeros((16, 16), np.float32)
+    expected[5:8, 5:7] = 0.4 - h[5:8, 5:7]  # column 7 (0.45) stands above the spill height
+    np.testing.assert_allclose(features[0, ..., 3], expected * 2.0, atol=1e-6)
+    plain = model_lib.make_discriminator(cfg.model, 16, 2.0, rngs=nnx.Rngs(0))
+    assert plain.features(jnp.asarray(h[None])).shape == (1, 16, 16, 3)
+
+
+@pytest.mark.parametrize("apply_r1", [False, True])
+def test_a_training_step_with_a_discriminator_that_sees_depressions(tmp_path, apply_r1):
+    cfg = config.load("configs/smoke.toml")
+    cfg = dataclasses.replace(cfg, model=dataclasses.replace(cfg.model, d_drainage=True))
+    run = train_step.setup(cfg, tmp_path)
+    before = nnx.state(run.gan.D, nnx.Param)
+    before = jax.tree.map(np.array, before)
+    metrics = train_step.train_step(run.gan, run.real_batch(0), run.key(0), np.float32(0), tcfg=cfg.train,
+                                    apply_r1=apply_r1)
+    assert all(np.isfinite(float(v)) for v in metrics.values())
+    assert (float(metrics["r1"]) > 0) == apply_r1
+    stem = np.asarray(run.gan.D.stem.kernel[...])
+    assert stem.shape[2] == 4 and not np.array_equal(stem[:, :, 3], before["stem"]["kernel"][...][:, :, 3])

@@ -17,7 +17,7 @@ import jax.numpy as jnp
 from flax import nnx
 
 from terrain_gan.config import ModelConfig
-from terrain_gan.nn import latents
+from terrain_gan.nn import drainage, latents
 from terrain_gan.nn.strided import strided_conv
 
 _lrelu = lambda x: jax.nn.leaky_relu(x, 0.2)
@@ -233,9 +233,11 @@ class Discriminator(nnx.Module):
 
     def __init__(self, cfg: ModelConfig, window: int, slope_gain: float, *, rngs: nnx.Rngs):
         self.slope_gain = slope_gain  # height std / first-difference std of the training data
+        self.sees_depressions = cfg.d_drainage
         w = cfg.d_widths
         maybe_sn = (lambda m: nnx.SpectralNorm(m, rngs=rngs)) if cfg.d_spectral_norm else (lambda m: m)
-        in_channels = 4 if cfg.kind == "detail" else 3  # a detail pair adds the residual on its condition
+        # a detail pair adds the residual on its condition; `d_drainage` the depression depth
+        in_channels = 3 + (cfg.kind == "detail") + cfg.d_drainage
         self.stem = maybe_sn(nnx.Conv(in_channels, w[0], (3, 3), rngs=rngs))
         self.blocks = nnx.List([maybe_sn(nnx.Conv(a, b, (3, 3), strides=2, rngs=rngs)) for a, b in zip(w, w[1:])])
         side = window // 2 ** (len(w) - 1)
@@ -247,12 +249,15 @@ class Discriminator(nnx.Module):
         """What the network sees: height and its slopes along x and y, each of unit scale.
 
         A (B, H, W, 2) pair from the detail level (heights, residual on the condition) adds the
-        residual, at the slopes' gain.
+        residual, at the slopes' gain; a discriminator that sees depressions adds each cell's
+        closed-depression depth in the window (`drainage.depression_depth`), at the same gain.
         """
         h = x[..., 0] if x.ndim == 4 else x
         dx = jnp.diff(h, axis=2, append=h[:, :, -1:]) * self.slope_gain
         dy = jnp.diff(h, axis=1, append=h[:, -1:, :]) * self.slope_gain
         extra = [x[..., 1] * self.slope_gain] if x.ndim == 4 else []
+        if self.sees_depressions:
+            extra.append(drainage.depression_depth(h) * self.slope_gain)
         return jnp.stack([h, dx, dy, *extra], axis=-1)
 
     def __call__(self, x_BxHxW):

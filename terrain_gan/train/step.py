@@ -21,7 +21,8 @@ from terrain_gan.dataset.core import Dataset, load_dataset
 from terrain_gan.errors import TerrainGanError
 from terrain_gan.nn import cascade, losses
 from terrain_gan.nn import model as model_lib
-from terrain_gan.train import checkpoint, drainage
+from terrain_gan.nn import drainage
+from terrain_gan.train import checkpoint
 
 
 class GAN(nnx.Module):
@@ -173,7 +174,7 @@ def setup(cfg: config_lib.Config, workdir: Path, data=None) -> Run:
     if abs(data.cell_size_m - cfg.cell_size_m) > 1e-6:
         raise TerrainGanError(f"{cfg.data.dataset}: dataset cell size {data.cell_size_m} m differs from "
                               f"the config's cell_size_m {cfg.cell_size_m}")
-    if cfg.train.drainage:
+    if cfg.train.drainage or cfg.model.d_drainage:
         drainage.require()
     gan = GAN(cfg, _slope_gain(data), float(data.stats.height_std_m), rngs=nnx.Rngs(cfg.train.seed))
     run = Run(cfg, data, gan, 0)

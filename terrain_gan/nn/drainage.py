@@ -1,4 +1,4 @@
-"""A drainage penalty for the generator: the mean depth of its windows' closed depressions.
+"""Closed depressions, differentiably: a drainage penalty for the generator and a channel for the discriminator.
 
 Real land drains: on 23 km windows of real regions closed depressions deeper than 1 m cover ~3 % of
 the area, on the GAN's maps 10-20 % (README, "Model v2"). A discriminator judging 64-sample windows
@@ -9,6 +9,11 @@ heights. Its gradient raises depression floors and lowers the passes they spill 
 carves outlets as much as it fills basins; the discriminator keeps either from looking unreal.
 (Lowering only the passes was tried: the carved notches became new, deeper pits and the coarse
 level's training diverged within 100 steps.)
+
+The same depth map, cell by cell, is a channel the discriminator may see (`model.d_drainage`):
+it then judges real and generated windows' depressions side by side, so the generator is pushed
+towards real land's few, shallow basins rather than towards none (a fixed penalty's pull, which
+also flattens relief; see the README, "Model v2").
 
 The flood runs on the host (numba, from pyflwdir's `eval` extra) through `jax.pure_callback`: it
 only picks which cell is each cell's spill cell, an integer, so nothing needs its gradient.
@@ -28,12 +33,17 @@ from terrain_gan.errors import TerrainGanError
 
 def mean_depression_depth(height_BxHxW: jax.Array) -> jax.Array:
     """Mean over cells and windows of `h[spill] - h` (0 outside depressions), in `height`'s units."""
+    return depression_depth(height_BxHxW).mean()
+
+
+def depression_depth(height_BxHxW: jax.Array) -> jax.Array:
+    """Each cell's `h[spill] - h`: the depth of water standing on it once its window is filled (>= 0)."""
     spill = jax.pure_callback(spill_cells, jax.ShapeDtypeStruct(height_BxHxW.shape, jnp.int32),
                               jax.lax.stop_gradient(height_BxHxW), vmap_method="sequential")
     b = height_BxHxW.shape[0]
     flat = height_BxHxW.reshape(b, -1)
     level = jnp.take_along_axis(flat, spill.reshape(b, -1), axis=1)
-    return (level - flat).mean()
+    return (level - flat).reshape(height_BxHxW.shape)
 
 
 def spill_cells(height_BxHxW: np.ndarray) -> np.ndarray:
@@ -50,7 +60,7 @@ def require():
     try:
         import numba
     except ImportError:
-        raise TerrainGanError("train.drainage needs numba, from the eval extra: pip install 'terrain-gan[eval]'") from None
+        raise TerrainGanError("train.drainage and model.d_drainage need numba, from the eval extra: pip install 'terrain-gan[eval]'") from None
     return numba.njit(cache=False)(_priority_flood)
 
 

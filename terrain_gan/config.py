@@ -62,6 +62,9 @@ class TrainConfig:
     r1_every: int = 4  # lazy regularisation (StyleGAN2): apply R1 every k steps, scaled by k
     ema_decay: float = 0.999  # EMA of generator weights (0 = off)
     consistency: float = 20.0  # detail level: weight of |block means of the output - condition| (normalised)
+    # weight of the fakes' mean closed-depression depth over their window's height std (scale-free,
+    # so flattening cannot lower it; nn/drainage.py; 0 = off)
+    drainage_relative: float = 0.0
     drainage: float = 0.0  # weight per metre of the fakes' mean closed-depression depth (nn/drainage.py; 0 = off)
     log_every: int = 25
     sample_every: int = 250

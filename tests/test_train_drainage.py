@@ -110,3 +110,26 @@ def test_a_training_step_with_a_discriminator_that_sees_depressions(tmp_path, ap
     assert (float(metrics["r1"]) > 0) == apply_r1
     stem = np.asarray(run.gan.D.stem.kernel[...])
     assert stem.shape[2] == 4 and not np.array_equal(stem[:, :, 3], before["stem"]["kernel"][...][:, :, 3])
+
+
+def test_the_relative_penalty_cannot_be_lowered_by_flattening_or_shifting(tmp_path):
+    rng = np.random.default_rng(0)
+    h = jnp.asarray(np.cumsum(rng.standard_normal((3, 24, 24)), axis=1).astype(np.float32))  # rough, with pits
+    value, grad = jax.value_and_grad(drainage.relative_depression_depth)(h, 1e-3)
+    assert float(value) > 0
+    np.testing.assert_allclose(float(drainage.relative_depression_depth(0.5 * h + 3.0, 1e-3)), float(value), rtol=1e-5)
+    # Euler: a scale- and shift-invariant function's gradient is orthogonal to h and to a constant
+    for g, x in zip(np.asarray(grad), np.asarray(h)):
+        assert abs(np.sum(g * x)) < 1e-5 * np.abs(g).sum() * np.abs(x).max()
+        assert abs(g.sum()) < 1e-5 * np.abs(g).sum()
+    # below the floor, the window's depth counts as over the floor (no division blow-up on flat ground)
+    flat = 1e-4 * h
+    np.testing.assert_allclose(float(drainage.relative_depression_depth(flat, 1.0)),
+                               float(drainage.mean_depression_depth(flat)), rtol=1e-5)
+
+    cfg = config.load("configs/smoke.toml")
+    cfg = dataclasses.replace(cfg, train=dataclasses.replace(cfg.train, drainage_relative=50.0))
+    run = train_step.setup(cfg, tmp_path)
+    metrics = train_step.train_step(run.gan, run.real_batch(0), run.key(0), np.float32(0), tcfg=cfg.train,
+                                    apply_r1=False)
+    assert 0 < float(metrics["drainage_relative"]) < 1 and float(metrics["drainage_m"]) == 0

@@ -36,6 +36,17 @@ def mean_depression_depth(height_BxHxW: jax.Array) -> jax.Array:
     return depression_depth(height_BxHxW).mean()
 
 
+def relative_depression_depth(height_BxHxW: jax.Array, floor: float) -> jax.Array:
+    """Mean over windows of (mean depression depth / the window's height std, at least `floor`).
+
+    Unchanged when a window's heights are scaled, so it cannot be lowered by flattening the
+    terrain, only by draining it (a penalty in metres was: at a weight that drained the coarse
+    level's windows, it halved their relief).
+    """
+    depth = depression_depth(height_BxHxW).mean(axis=(1, 2))
+    return (depth / jnp.maximum(height_BxHxW.std(axis=(1, 2)), floor)).mean()
+
+
 def depression_depth(height_BxHxW: jax.Array) -> jax.Array:
     """Each cell's `h[spill] - h`: the depth of water standing on it once its window is filled (>= 0)."""
     spill = jax.pure_callback(spill_cells, jax.ShapeDtypeStruct(height_BxHxW.shape, jnp.int32),

@@ -69,6 +69,9 @@ def d_update(gan: GAN, real_BxHxW: jax.Array, fake_BxHxW: jax.Array, *, tcfg: co
     return metrics
 
 
+RELIEF_FLOOR_M = 10.0  # a window's height std below this counts as this, for `train.drainage_relative`
+
+
 def g_update(gan: GAN, real_BxHxW: jax.Array, key: jax.Array, step, *,
              tcfg: config_lib.TrainConfig) -> tuple[jax.Array, dict]:
     """One generator step against the current D, then the EMA generator: (generator loss, its terms).
@@ -81,11 +84,15 @@ def g_update(gan: GAN, real_BxHxW: jax.Array, key: jax.Array, step, *,
 
     def g_objective(G, D):  # D is an argument so that its BatchNorm statistics may update
         _, fake, consistency = judged(G, real_BxHxW, key)
-        terms = dict(consistency=consistency, drainage_m=jnp.zeros(()))
+        terms = dict(consistency=consistency, drainage_m=jnp.zeros(()), drainage_relative=jnp.zeros(()))
+        heights = fake[..., 0] if fake.ndim == 4 else fake  # a detail level's pair: (heights, residual)
         if tcfg.drainage:
-            heights = fake[..., 0] if fake.ndim == 4 else fake  # a detail level's pair: (heights, residual)
             terms["drainage_m"] = drainage.mean_depression_depth(heights) * gan.height_std_m
-        total = losses.g_loss(tcfg.loss, D(fake)) + tcfg.consistency * consistency + tcfg.drainage * terms["drainage_m"]
+        if tcfg.drainage_relative:
+            floor = RELIEF_FLOOR_M / gan.height_std_m
+            terms["drainage_relative"] = drainage.relative_depression_depth(heights, floor)
+        total = (losses.g_loss(tcfg.loss, D(fake)) + tcfg.consistency * consistency
+                 + tcfg.drainage * terms["drainage_m"] + tcfg.drainage_relative * terms["drainage_relative"])
         return total, terms
 
     (g_value, terms), g_grads = nnx.value_and_grad(g_objective, argnums=0, has_aux=True)(gan.G, gan.D)
@@ -113,7 +120,8 @@ def train_step(gan: GAN, real_BxHxW, key, step, *, tcfg: config_lib.TrainConfig,
     """One discriminator update then one generator update (the article's alternation), one JIT region.
 
     Returns the metrics: d_loss, r1, real_logit, fake_logit, g_loss, consistency (0 but for a detail
-    level) and drainage_m (the fakes' mean depression depth in metres; 0 unless `tcfg.drainage`).
+    level), drainage_m (the fakes' mean depression depth in metres; 0 unless `tcfg.drainage`) and
+    drainage_relative (that depth over the windows' height std; 0 unless `tcfg.drainage_relative`).
     """
     k_d, k_g = jax.random.split(key)
     real, fake, _ = judged(gan.G, real_BxHxW, k_d)
@@ -174,7 +182,7 @@ def setup(cfg: config_lib.Config, workdir: Path, data=None) -> Run:
     if abs(data.cell_size_m - cfg.cell_size_m) > 1e-6:
         raise TerrainGanError(f"{cfg.data.dataset}: dataset cell size {data.cell_size_m} m differs from "
                               f"the config's cell_size_m {cfg.cell_size_m}")
-    if cfg.train.drainage or cfg.model.d_drainage:
+    if cfg.train.drainage or cfg.train.drainage_relative or cfg.model.d_drainage:
         drainage.require()
     gan = GAN(cfg, _slope_gain(data), float(data.stats.height_std_m), rngs=nnx.Rngs(cfg.train.seed))
     run = Run(cfg, data, gan, 0)

@@ -142,10 +142,19 @@ class DetailGenerator(nnx.Module):
 
         A pair stacks heights and their residual on the interpolated condition, (B, S, S, 2).
         """
+        return self.judged_from(real_big_BxHxW, self.judged_inputs(real_big_BxHxW.shape, key))
+
+    def judged_inputs(self, real_big_shape, key):
+        """The random part of `judged` for real windows of `real_big_shape` (a program of its own:
+        see `train.step.train_step`)."""
+        return self.sample_inputs(key, real_big_shape[0], real_big_shape[1] // FACTOR)
+
+    def judged_from(self, real_big_BxHxW, inputs):
+        """`judged` on drawn `judged_inputs`."""
         m = self.CONDITION_MARGIN
         cond = block_mean4(real_big_BxHxW)
         real = real_big_BxHxW[:, m:-m, m:-m]
-        fake = self(cond, *self.sample_inputs(key, cond.shape[0], cond.shape[1]))
+        fake = self(cond, *inputs)
         base = up4(cond, self.MARGIN)
         inner = cond[:, self.MARGIN:-self.MARGIN, self.MARGIN:-self.MARGIN]
         consistency = jnp.abs(block_mean4(fake) - inner).mean()

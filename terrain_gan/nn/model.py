@@ -130,12 +130,20 @@ class SpatialGenerator(nnx.Module):
         nothing in a window is locked to the latent lattice: the discriminator cannot exploit the
         lattice, and the generator must make terrain that is stationary at every offset.
         """
+        return self.windows_from(self.window_inputs(key, batch, size), size)
+
+    def window_inputs(self, key, batch: int, size: int):
+        """The random part of `windows`: (latents, crop offsets). Drawn in a program of their own,
+        they leave the network's program ~3x faster on XLA:CPU (see `train.step.train_step`)."""
         k_inputs, k_offset = jax.random.split(key)
         n_cells = -(-size // self.STRIDE) + 1
-        out = self(*self.sample_inputs(k_inputs, batch, n_cells))
-        offsets = jax.random.randint(k_offset, (batch, 2), 0, self.STRIDE)
-        crop = lambda x, o: jax.lax.dynamic_slice(x, (o[0], o[1]), (size, size))
-        return jax.vmap(crop)(out, offsets)
+        return self.sample_inputs(k_inputs, batch, n_cells), jax.random.randint(k_offset, (batch, 2), 0, self.STRIDE)
+
+    def windows_from(self, inputs, size: int):
+        """`windows` on drawn `window_inputs`."""
+        latents, offsets = inputs
+        crop = lambda x, o: jax.lax.dynamic_slice(x, (o[0], o[1]), (size, size))  # noqa: E731
+        return jax.vmap(crop)(self(*latents), offsets)
 
     def __call__(self, field_BxNxNxC, noise_BxPxP):
         x = field_BxNxNxC
@@ -189,7 +197,13 @@ class DCGANGenerator(nnx.Module):
 
     def windows(self, key, batch: int, size: int = 64):
         """`batch` independent 64x64 outputs (the only size this generator makes)."""
-        return self(*self.sample_inputs(key, batch))
+        return self.windows_from(self.window_inputs(key, batch, size), size)
+
+    def window_inputs(self, key, batch: int, size: int = 64):
+        return self.sample_inputs(key, batch)
+
+    def windows_from(self, inputs, size: int = 64):
+        return self(*inputs)
 
     def __call__(self, z_BxZ):
         x = _lrelu(self.bn0(self.dense(z_BxZ))).reshape(-1, 4, 4, 256)

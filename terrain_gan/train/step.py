@@ -72,18 +72,19 @@ def d_update(gan: GAN, real_BxHxW: jax.Array, fake_BxHxW: jax.Array, *, tcfg: co
 RELIEF_FLOOR_M = 10.0  # a window's height std below this counts as this, for `train.drainage_relative`
 
 
-def g_update(gan: GAN, real_BxHxW: jax.Array, key: jax.Array, step, *,
+def g_update(gan: GAN, real_BxHxW: jax.Array, inputs, step, *,
              tcfg: config_lib.TrainConfig) -> tuple[jax.Array, dict]:
     """One generator step against the current D, then the EMA generator: (generator loss, its terms).
 
-    `real_BxHxW` sets the fakes' number and size (and a detail generator's conditions). D's
+    `real_BxHxW` sets the fakes' number and size (and a detail generator's conditions), `inputs`
+    (from `fake_inputs`) their random latents. D's
     parameters are left as they are (only a BatchNorm D's running statistics move). The EMA
     generator's decay ramps up as (1 + step) / (10 + step) until it reaches `tcfg.ema_decay`, so the
     average does not drag the random initialisation through a short run.
     """
 
     def g_objective(G, D):  # D is an argument so that its BatchNorm statistics may update
-        _, fake, consistency = judged(G, real_BxHxW, key)
+        _, fake, consistency = judged(G, real_BxHxW, inputs)
         terms = dict(consistency=consistency, drainage_m=jnp.zeros(()), drainage_relative=jnp.zeros(()))
         heights = fake[..., 0] if fake.ndim == 4 else fake  # a detail level's pair: (heights, residual)
         if tcfg.drainage:
@@ -103,30 +104,52 @@ def g_update(gan: GAN, real_BxHxW: jax.Array, key: jax.Array, step, *,
     return g_value, terms
 
 
-def judged(G: nnx.Module, real_BxHxW: jax.Array, key: jax.Array):
-    """(real, fake, consistency loss) as the discriminator sees them.
+def judged(G: nnx.Module, real_BxHxW: jax.Array, inputs):
+    """(real, fake, consistency loss) as the discriminator sees them, for the fakes' `fake_inputs`.
 
     An unconditional generator's fakes are independent windows the size of the real ones; a
     detail generator's are conditioned on the real windows' block means (see `nn.cascade`).
     """
-    if hasattr(G, "judged"):
-        return G.judged(real_BxHxW, key)
-    batch, size = real_BxHxW.shape[:2]
-    return real_BxHxW, G.windows(key, batch, size), jnp.zeros(())
+    if hasattr(G, "judged_from"):
+        return G.judged_from(real_BxHxW, inputs)
+    return real_BxHxW, G.windows_from(inputs, real_BxHxW.shape[1]), jnp.zeros(())
 
 
-@functools.partial(nnx.jit, static_argnames=("tcfg", "apply_r1"))
+def fake_inputs(G: nnx.Module, real_shape: tuple[int, ...], key: jax.Array):
+    """The random latents of a batch of fakes judged against real windows of `real_shape`."""
+    if hasattr(G, "judged_inputs"):
+        return G.judged_inputs(real_shape, key)
+    return G.window_inputs(key, real_shape[0], real_shape[1])
+
+
 def train_step(gan: GAN, real_BxHxW, key, step, *, tcfg: config_lib.TrainConfig, apply_r1: bool):
-    """One discriminator update then one generator update (the article's alternation), one JIT region.
+    """One discriminator update then one generator update (the article's alternation).
+
+    Two programs: the fakes' latents for both updates, then the updates. XLA:CPU runs a
+    generator ~3x slower when the random draws share its program (the default generator's 8
+    training windows: 85 against 28 ms, the latents alone 4 ms; `benchmarks/bench_train.py`), as
+    it does a world's chunk (`world/synth.py`).
 
     Returns the metrics: d_loss, r1, real_logit, fake_logit, g_loss, consistency (0 but for a detail
     level), drainage_m (the fakes' mean depression depth in metres; 0 unless `tcfg.drainage`) and
     drainage_relative (that depth over the windows' height std; 0 unless `tcfg.drainage_relative`).
     """
+    inputs = _step_inputs(gan.G, tuple(real_BxHxW.shape), key)
+    return _updates(gan, real_BxHxW, inputs, step, tcfg=tcfg, apply_r1=apply_r1)
+
+
+@functools.partial(nnx.jit, static_argnames=("real_shape",))
+def _step_inputs(G: nnx.Module, real_shape: tuple[int, ...], key):
     k_d, k_g = jax.random.split(key)
-    real, fake, _ = judged(gan.G, real_BxHxW, k_d)
+    return fake_inputs(G, real_shape, k_d), fake_inputs(G, real_shape, k_g)
+
+
+@functools.partial(nnx.jit, static_argnames=("tcfg", "apply_r1"))
+def _updates(gan: GAN, real_BxHxW, inputs, step, *, tcfg: config_lib.TrainConfig, apply_r1: bool):
+    inputs_d, inputs_g = inputs
+    real, fake, _ = judged(gan.G, real_BxHxW, inputs_d)
     metrics = d_update(gan, real, jax.lax.stop_gradient(fake), tcfg=tcfg, apply_r1=apply_r1)
-    g_value, terms = g_update(gan, real_BxHxW, k_g, step, tcfg=tcfg)
+    g_value, terms = g_update(gan, real_BxHxW, inputs_g, step, tcfg=tcfg)
     return dict(metrics, g_loss=g_value, **terms)
 
 

@@ -231,14 +231,28 @@ class CascadeGenerator(nnx.Module):
 
     def windows(self, key, batch: int, size: int):
         """`batch` independent size x size windows at random places and phases of random worlds (evaluation)."""
+        return self.windows_from(self.window_inputs(key, batch, size), size)
+
+    def _window_chunk(self, size: int) -> int:
         per_cell = FACTOR * self.coarse.STRIDE
-        chunk = per_cell * (-(-size // per_cell) + 1)  # room for any phase of the coarse lattice
+        return per_cell * (-(-size // per_cell) + 1)  # room for any phase of the coarse lattice
+
+    def window_inputs(self, key, batch: int, size: int):
+        """The random part of `windows`: (chunk latents, chunk positions, crop offsets)."""
+        chunk = self._window_chunk(size)
         k_world, k_pos, k_off = jax.random.split(key, 3)
         keys = jax.random.split(k_world, batch)
         ij = jax.random.randint(k_pos, (batch, 2), -(1 << 12), 1 << 12)
         offsets = jax.random.randint(k_off, (batch, 2), 0, chunk - size + 1)
-        one = lambda k, p, o: jax.lax.dynamic_slice(self.chunk(k, p[0], p[1], chunk), (o[0], o[1]), (size, size))  # noqa: E731
-        return jax.vmap(one)(keys, ij, offsets)
+        latents = jax.vmap(lambda k, p: self.chunk_inputs(k, p[0], p[1], chunk))(keys, ij)
+        return latents, ij, offsets
+
+    def windows_from(self, inputs, size: int):
+        """`windows` on drawn `window_inputs`."""
+        latents, ij, offsets = inputs
+        chunk = self._window_chunk(size)
+        one = lambda x, p, o: jax.lax.dynamic_slice(self.chunk_network(x, p[0], p[1], chunk), (o[0], o[1]), (size, size))  # noqa: E731
+        return jax.vmap(one)(latents, ij, offsets)
 
 
 def from_levels(levels, where: str) -> CascadeGenerator:

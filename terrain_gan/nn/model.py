@@ -313,7 +313,17 @@ def make_discriminator(cfg: ModelConfig, window: int, slope_gain: float, *, rngs
     return (DCGANDiscriminator if cfg.kind == "dcgan" else Discriminator)(cfg, window, slope_gain, rngs=rngs)
 
 
-@functools.partial(nnx.jit, static_argnames=("batch", "size"))
 def sample(G, key, *, batch: int, size: int = 64):
-    """A batch of independent normalised size x size windows of `G` (`G.windows`)."""
-    return G.windows(key, batch, size)
+    """A batch of independent normalised size x size windows of `G` (`G.windows`), as two programs:
+    the latents, then the network (on XLA:CPU ~3x faster than one; see `train.step.train_step`)."""
+    return _windows_from(G, _window_inputs(G, key, batch, size), size)
+
+
+@functools.partial(nnx.jit, static_argnames=("batch", "size"))
+def _window_inputs(G, key, batch: int, size: int):
+    return G.window_inputs(key, batch, size)
+
+
+@functools.partial(nnx.jit, static_argnames=("size",))
+def _windows_from(G, inputs, size: int):
+    return G.windows_from(inputs, size)

@@ -14,6 +14,7 @@ to it in every format and counted in its tile's record ("clipped").
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import dataclasses
 import sys
@@ -224,13 +225,22 @@ def _make(p: WorldPlan, todo, claims: Claims, finished, engine, scheduler, worke
 
         return world_dask.run_tiles(p, finished, todo=todo, take=lambda x, z: claims.take(x, z, wait=False),
                                     scheduler=scheduler, workers=workers)
-    busy = []
-    for x, z in todo:
-        state = claims.take(x, z, wait=False)
-        if state == MINE:
-            finished(*encode_tile(p.world, p.job, x, z))
-        elif state == BUSY:
-            busy.append((x, z))
+    # One writer thread: a tile's files are written (fsync included) while the next is computed.
+    # At most one tile waits to be written, so memory stays flat; the writer's errors surface here.
+    busy, writing = [], None
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="tile-writer") as writer:
+        for x, z in todo:
+            state = claims.take(x, z, wait=False)
+            if state == MINE:
+                made = encode_tile(p.world, p.job, x, z)
+                if writing is not None:
+                    writing.result()
+                writing = writer.submit(finished, *made)
+                del made
+            elif state == BUSY:
+                busy.append((x, z))
+        if writing is not None:
+            writing.result()
     return busy
 
 

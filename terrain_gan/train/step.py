@@ -19,9 +19,8 @@ from flax import nnx
 from terrain_gan import config as config_lib
 from terrain_gan.dataset.core import Dataset, load_dataset
 from terrain_gan.errors import TerrainGanError
-from terrain_gan.nn import cascade, losses
+from terrain_gan.nn import cascade, drainage, losses
 from terrain_gan.nn import model as model_lib
-from terrain_gan.nn import drainage
 from terrain_gan.train import checkpoint
 
 

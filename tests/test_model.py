@@ -79,13 +79,13 @@ def test_dcgan_shapes_and_discriminators():
 
 
 def test_training_windows_are_cut_at_every_phase_of_the_lattice(G):
-    """`windows` crops each window at its own random offset (0..15 on each axis) from a larger region."""
+    """`sample` crops each window at its own random offset (0..15 on each axis) from a larger region."""
     key = jax.random.key(5)
     k_inputs, k_offset = jax.random.split(key)
     offsets = np.asarray(jax.random.randint(k_offset, (64, 2), 0, G.STRIDE))
     assert len(set(offsets[:, 0])) >= 12 and len(set(offsets[:, 1])) >= 12
     full = np.asarray(G(*G.sample_inputs(k_inputs, 64, 5)))
-    got = np.asarray(G.windows(key, 64, 64))
+    got = np.asarray(G.windows_from(G.window_inputs(key, 64, 64), 64))  # what `sample` runs, uncompiled
     for b in (0, 17, 63):
         oy, ox = offsets[b]
         np.testing.assert_array_equal(got[b], full[b, oy:oy + 64, ox:ox + 64])

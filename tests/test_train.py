@@ -14,6 +14,7 @@ from flax import nnx
 from terrain_gan import config, pretrained
 from terrain_gan.cli import main
 from terrain_gan.errors import TerrainGanError
+from terrain_gan.nn import model as model_lib
 from terrain_gan.train import checkpoint
 from terrain_gan.train import loop as train_loop
 from terrain_gan.train import step as train_step
@@ -116,7 +117,7 @@ def test_d_update_leaves_g_unchanged_and_g_update_leaves_d_unchanged(tmp_path, s
     run = train_step.setup(smoke_cfg, tmp_path)
     gan, t = run.gan, smoke_cfg.train
     real = run.real_batch(0)
-    fake = gan.G.windows(jax.random.key(1), *real.shape[:2])
+    fake = model_lib.sample(gan.G, jax.random.key(1), batch=real.shape[0], size=real.shape[1])
     g0, e0, d0 = _params(gan.G), _params(gan.G_ema), _params(gan.D)
     nnx.jit(train_step.d_update, static_argnames=("tcfg", "apply_r1"))(gan, real, fake, tcfg=t, apply_r1=True)
     g1, e1, d1 = _params(gan.G), _params(gan.G_ema), _params(gan.D)

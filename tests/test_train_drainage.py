@@ -102,8 +102,7 @@ def test_a_training_step_with_a_discriminator_that_sees_depressions(tmp_path, ap
     cfg = config.load("configs/smoke.toml")
     cfg = dataclasses.replace(cfg, model=dataclasses.replace(cfg.model, d_drainage=True))
     run = train_step.setup(cfg, tmp_path)
-    before = nnx.state(run.gan.D, nnx.Param)
-    before = jax.tree.map(np.array, before)
+    before = jax.tree.map(np.array, nnx.state(run.gan.D, nnx.Param))
     metrics = train_step.train_step(run.gan, run.real_batch(0), run.key(0), np.float32(0), tcfg=cfg.train,
                                     apply_r1=apply_r1)
     assert all(np.isfinite(float(v)) for v in metrics.values())

@@ -137,20 +137,17 @@ class DetailGenerator(nnx.Module):
         return base + 0.1 * correction + scale * detail
 
     # ---- training ---------------------------------------------------------------------------
-    def judged(self, real_big_BxHxW, key):
-        """(real pair, fake pair, consistency loss) for a batch of real windows with condition margins.
-
-        A pair stacks heights and their residual on the interpolated condition, (B, S, S, 2).
-        """
-        return self.judged_from(real_big_BxHxW, self.judged_inputs(real_big_BxHxW.shape, key))
-
     def judged_inputs(self, real_big_shape, key):
-        """The random part of `judged` for real windows of `real_big_shape` (a program of its own:
-        see `train.step.train_step`)."""
+        """The latents of the fakes judged against real windows of `real_big_shape` (`judged_from`),
+        drawn in a program of their own (see `train.step.train_step`)."""
         return self.sample_inputs(key, real_big_shape[0], real_big_shape[1] // FACTOR)
 
     def judged_from(self, real_big_BxHxW, inputs):
-        """`judged` on drawn `judged_inputs`."""
+        """(real pair, fake pair, consistency loss) for a batch of real windows with condition margins
+        and the fakes' drawn `judged_inputs`.
+
+        A pair stacks heights and their residual on the interpolated condition, (B, S, S, 2).
+        """
         m = self.CONDITION_MARGIN
         cond = block_mean4(real_big_BxHxW)
         real = real_big_BxHxW[:, m:-m, m:-m]
@@ -163,8 +160,7 @@ class DetailGenerator(nnx.Module):
 
     def windows_for(self, key, real_big_BxHxW):
         """Generated windows conditioned on the block means of real windows (samples, quality curves)."""
-        cond = block_mean4(real_big_BxHxW)
-        return self(cond, *self.sample_inputs(key, cond.shape[0], cond.shape[1]))
+        return self(block_mean4(real_big_BxHxW), *self.judged_inputs(real_big_BxHxW.shape, key))
 
 
 class CascadeGenerator(nnx.Module):
@@ -229,16 +225,13 @@ class CascadeGenerator(nnx.Module):
         cond = (metres - mean_d) / std_d
         return self.detail(cond[None], z[None], nz[None])[0]
 
-    def windows(self, key, batch: int, size: int):
-        """`batch` independent size x size windows at random places and phases of random worlds (evaluation)."""
-        return self.windows_from(self.window_inputs(key, batch, size), size)
-
     def _window_chunk(self, size: int) -> int:
         per_cell = FACTOR * self.coarse.STRIDE
         return per_cell * (-(-size // per_cell) + 1)  # room for any phase of the coarse lattice
 
     def window_inputs(self, key, batch: int, size: int):
-        """The random part of `windows`: (chunk latents, chunk positions, crop offsets)."""
+        """The random part of `batch` independent size x size windows at random places and phases of
+        random worlds (evaluation, `model.sample`): (chunk latents, chunk positions, crop offsets)."""
         chunk = self._window_chunk(size)
         k_world, k_pos, k_off = jax.random.split(key, 3)
         keys = jax.random.split(k_world, batch)
@@ -248,7 +241,7 @@ class CascadeGenerator(nnx.Module):
         return latents, ij, offsets
 
     def windows_from(self, inputs, size: int):
-        """`windows` on drawn `window_inputs`."""
+        """The windows of drawn `window_inputs`."""
         latents, ij, offsets = inputs
         chunk = self._window_chunk(size)
         one = lambda x, p, o: jax.lax.dynamic_slice(self.chunk_network(x, p[0], p[1], chunk), (o[0], o[1]), (size, size))  # noqa: E731

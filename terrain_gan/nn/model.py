@@ -123,24 +123,20 @@ class SpatialGenerator(nnx.Module):
         ij = jax.random.randint(k_pos, (batch, 2), 0, 1 << 20)
         return jax.vmap(lambda k, p: self.region_inputs(k, p[0], p[1], n_cells))(keys, ij)
 
-    def windows(self, key, batch: int, size: int):
-        """`batch` independent size x size windows at random world positions and random phase.
-
-        Each is cut at a random offset (0..15 samples) from a region one latent cell larger, so
-        nothing in a window is locked to the latent lattice: the discriminator cannot exploit the
-        lattice, and the generator must make terrain that is stationary at every offset.
-        """
-        return self.windows_from(self.window_inputs(key, batch, size), size)
-
     def window_inputs(self, key, batch: int, size: int):
-        """The random part of `windows`: (latents, crop offsets). Drawn in a program of their own,
-        they leave the network's program ~3x faster on XLA:CPU (see `train.step.train_step`)."""
+        """The random part of `batch` independent size x size windows (`sample`): (latents, crop offsets).
+
+        Each window is cut at a random offset (0..15 samples) from a region one latent cell larger at
+        a random world position, so nothing in a window is locked to the latent lattice: the
+        discriminator cannot exploit the lattice, and the generator must make terrain that is
+        stationary at every offset.
+        """
         k_inputs, k_offset = jax.random.split(key)
         n_cells = -(-size // self.STRIDE) + 1
         return self.sample_inputs(k_inputs, batch, n_cells), jax.random.randint(k_offset, (batch, 2), 0, self.STRIDE)
 
     def windows_from(self, inputs, size: int):
-        """`windows` on drawn `window_inputs`."""
+        """The windows of drawn `window_inputs`."""
         latents, offsets = inputs
         crop = lambda x, o: jax.lax.dynamic_slice(x, (o[0], o[1]), (size, size))  # noqa: E731
         return jax.vmap(crop)(self(*latents), offsets)
@@ -195,11 +191,8 @@ class DCGANGenerator(nnx.Module):
     def sample_inputs(self, key, batch: int, n_cells: int = 4):
         return (jax.random.normal(key, (batch, self.cfg.z_dim)),)
 
-    def windows(self, key, batch: int, size: int = 64):
-        """`batch` independent 64x64 outputs (the only size this generator makes)."""
-        return self.windows_from(self.window_inputs(key, batch, size), size)
-
     def window_inputs(self, key, batch: int, size: int = 64):
+        """The latents of `batch` independent 64x64 outputs (the only size this generator makes)."""
         return self.sample_inputs(key, batch)
 
     def windows_from(self, inputs, size: int = 64):
@@ -314,8 +307,9 @@ def make_discriminator(cfg: ModelConfig, window: int, slope_gain: float, *, rngs
 
 
 def sample(G, key, *, batch: int, size: int = 64):
-    """A batch of independent normalised size x size windows of `G` (`G.windows`), as two programs:
-    the latents, then the network (on XLA:CPU ~3x faster than one; see `train.step.train_step`)."""
+    """A batch of independent normalised size x size windows of `G`, as two programs: the latents
+    (`G.window_inputs`), then the network (`G.windows_from`); on XLA:CPU ~3x faster than one (see
+    `train.step.train_step`)."""
     return _windows_from(G, _window_inputs(G, key, batch, size), size)
 
 

@@ -76,10 +76,10 @@ def g_update(gan: GAN, real_BxHxW: jax.Array, inputs, step, *,
     """One generator step against the current D, then the EMA generator: (generator loss, its terms).
 
     `real_BxHxW` sets the fakes' number and size (and a detail generator's conditions), `inputs`
-    (from `fake_inputs`) their random latents. D's
-    parameters are left as they are (only a BatchNorm D's running statistics move). The EMA
-    generator's decay ramps up as (1 + step) / (10 + step) until it reaches `tcfg.ema_decay`, so the
-    average does not drag the random initialisation through a short run.
+    (from `fake_inputs`) their latents. D's parameters are left as they are (only a BatchNorm D's
+    running statistics move). The EMA generator's decay ramps up as (1 + step) / (10 + step) until
+    it reaches `tcfg.ema_decay`, so the average does not drag the random initialisation through a
+    short run.
     """
 
     def g_objective(G, D):  # D is an argument so that its BatchNorm statistics may update

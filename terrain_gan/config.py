@@ -25,7 +25,10 @@ class ModelConfig:
     coarse_factor: int = 8
     # generator widths, coarsest stage (stride 16) first, one per stride 16, 8, 4, 2, 1
     g_widths: tuple[int, ...] = (192, 128, 64, 32, 16)
-    noise: bool = True  # per-sample noise injected at every stage (StyleGAN-style)
+    noise: bool = True  # per-sample noise injected after each x2 upsampling (StyleGAN-style)
+    # ... only at the stages whose stride is at least this (1 = all; 4 = none at strides 2 and 1):
+    # independent noise at the finest strides makes pits that real, drained land does not have
+    noise_min_stride: int = 1
     # dcgan generator
     z_dim: int = 100
     # discriminator widths: a full-resolution stem, then one stride-2 conv per further width
@@ -35,6 +38,8 @@ class ModelConfig:
     d_batchnorm: bool = False  # the article's DCGAN uses BatchNorm in D as well
     # D also sees each cell's closed-depression depth in its window (nn/drainage.py; needs numba)
     d_drainage: bool = False
+    # D also sees log soft flow accumulation in its window (nn/flow.py): connected channels, not pits
+    d_flow: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -136,10 +141,12 @@ def validate(cfg: Config, where: str) -> Config:
         (cfg.model.kind == "dcgan" or len(cfg.model.d_widths) == 5,
          "model.d_widths needs 5 widths (a stem, then strides 2, 4, 8, 16)"),
         (cfg.model.latent_stride == 16, "model.latent_stride must be 16 (four x2 upsamplings)"),
+        (cfg.model.noise_min_stride in (1, 2, 4, 8, 16), "model.noise_min_stride must be 1, 2, 4, 8 or 16"),
         (cfg.train.steps >= 1 and cfg.train.batch_size >= 1, "train.steps and train.batch_size must be >= 1"),
         (0.0 <= cfg.train.lr_decay_from <= 1.0, "train.lr_decay_from must be between 0 and 1"),
         (cfg.model.kind != "dcgan" or cfg.data.window == 64, "the dcgan model makes 64x64 windows: data.window = 64"),
         (cfg.model.kind != "dcgan" or not cfg.model.d_drainage, "model.d_drainage is for the spatial and detail models"),
+        (cfg.model.kind != "dcgan" or not cfg.model.d_flow, "model.d_flow is for the spatial and detail models"),
         (cfg.model.kind != "dcgan" or cfg.train.r1_gamma == 0,
          "the dcgan discriminator uses BatchNorm, which R1 cannot differentiate: train.r1_gamma = 0"),
     ]

@@ -23,6 +23,7 @@ def test_shipped_configs_load_and_differ_where_declared():
     ("[model]\nkind = 'vae'", "model.kind must be"),
     ("[train]\nloss = 'wgan'", "train.loss must be"),
     ("cell_size_m = -1", "cell_size_m must be positive"),
+    ("[model]\nnoise_min_stride = 3", "model.noise_min_stride must be"),
     ("train = 3", "expected a table"),
     ("[model\n", "not valid TOML"),
 ])

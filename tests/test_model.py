@@ -1,5 +1,7 @@
 """Properties of the generators: locality (what makes seamless worlds possible) and shapes."""
 
+import dataclasses
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -50,6 +52,23 @@ def test_output_depends_only_on_latents_within_the_margin(G):
     field2, noise2 = G.region_inputs(jax.random.key(1), -1, -1, n + 2)
     grown = G(field2[None], noise2[None])[0, 16:-16, 16:-16]
     np.testing.assert_array_equal(np.asarray(grown), np.asarray(base[0]))
+
+
+@pytest.mark.parametrize("min_stride", [1, 4, 16])
+def test_noise_enters_only_the_stages_at_noise_min_stride_or_coarser(min_stride):
+    """With noise_min_stride = 4 the generator reads the noise image only at its stride-8 and stride-4 samples
+    (every 4th row and column): changing the others changes nothing; with 1 it does; with 16 nothing reads it."""
+    G = model.SpatialGenerator(dataclasses.replace(SMALL, noise_min_stride=min_stride), rngs=nnx.Rngs(0))
+    for gain in G.noise_gain:
+        gain[...] = jnp.ones_like(gain[...])  # trained gains are non-zero; fresh ones are 0
+    field, noise = G.region_inputs(jax.random.key(4), 0, 0, 2)
+    base = np.asarray(G(field[None], noise[None]))
+    rows, cols = np.indices(noise.shape)
+    off_lattice = (rows % 4 != 0) | (cols % 4 != 0)
+    changed = np.asarray(G(field[None], (noise + 5.0 * off_lattice)[None]))
+    anywhere = np.asarray(G(field[None], (noise + 5.0)[None]))
+    assert np.array_equal(changed, base) == (min_stride >= 4)
+    assert np.array_equal(anywhere, base) == (min_stride == 16)
 
 
 def test_latents_are_pure_functions_of_world_key_and_cell(G):

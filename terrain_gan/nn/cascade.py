@@ -119,8 +119,10 @@ class DetailGenerator(nnx.Module):
             stride //= 2
             origin += 2 * stride
             size = x.shape[1]
-            noise = noise_BxPxP[:, origin:origin + size * stride:stride, origin:origin + size * stride:stride, None]
-            x = _lrelu(x + gain[...].reshape(1, 1, 1, -1) * noise)
+            if model_lib.noise_at(self.cfg, stride):
+                noise = noise_BxPxP[:, origin:origin + size * stride:stride, origin:origin + size * stride:stride, None]
+                x = x + gain[...].reshape(1, 1, 1, -1) * noise
+            x = _lrelu(x)
         for conv in self.tail:
             x = _lrelu(conv(x))
         x = self.to_height(x)

@@ -17,7 +17,7 @@ import jax.numpy as jnp
 from flax import nnx
 
 from terrain_gan.config import ModelConfig
-from terrain_gan.nn import drainage, latents
+from terrain_gan.nn import drainage, flow, latents
 from terrain_gan.nn.strided import strided_conv
 
 _lrelu = lambda x: jax.nn.leaky_relu(x, 0.2)
@@ -65,6 +65,11 @@ def _fused_up_conv(conv: nnx.Conv, x_BxHxWxC):
     b, h, wd, _ = y.shape
     y = y.reshape(b, h, wd, 2, 2, -1).transpose(0, 1, 3, 2, 4, 5).reshape(b, 2 * h, 2 * wd, -1)
     return y + conv.bias[...].reshape(1, 1, 1, -1)
+
+
+def noise_at(cfg: ModelConfig, stride: int) -> bool:
+    """Whether a generator stage at `stride` (samples per pixel) gets per-sample noise."""
+    return cfg.noise and stride >= cfg.noise_min_stride
 
 
 FUSE_MAX_CHANNELS = 32  # fused stages measured faster only with few output channels (at large maps)
@@ -150,7 +155,9 @@ class SpatialGenerator(nnx.Module):
             x = up_conv(conv, x)
             stride //= 2
             origin += 2 * stride  # the blur and the conv each trim one pixel
-            x = _lrelu(x + gain[...].reshape(1, 1, 1, -1) * self._noise_for(noise_BxPxP, origin, stride, x.shape[1]))
+            if noise_at(self.cfg, stride):
+                x = x + gain[...].reshape(1, 1, 1, -1) * self._noise_for(noise_BxPxP, origin, stride, x.shape[1])
+            x = _lrelu(x)
         for conv in self.tail:
             x = _lrelu(conv(x))
         x = self.to_height(x)
@@ -240,11 +247,11 @@ class Discriminator(nnx.Module):
 
     def __init__(self, cfg: ModelConfig, window: int, slope_gain: float, *, rngs: nnx.Rngs):
         self.slope_gain = slope_gain  # height std / first-difference std of the training data
-        self.sees_depressions = cfg.d_drainage
+        self.sees_depressions, self.sees_flow = cfg.d_drainage, cfg.d_flow
         w = cfg.d_widths
         maybe_sn = (lambda m: nnx.SpectralNorm(m, rngs=rngs)) if cfg.d_spectral_norm else (lambda m: m)
-        # a detail pair adds the residual on its condition; `d_drainage` the depression depth
-        in_channels = 3 + (cfg.kind == "detail") + cfg.d_drainage
+        # a detail pair adds the residual on its condition; `d_drainage` the depression depth, `d_flow` the flow
+        in_channels = 3 + (cfg.kind == "detail") + cfg.d_drainage + cfg.d_flow
         self.stem = maybe_sn(nnx.Conv(in_channels, w[0], (3, 3), rngs=rngs))
         self.blocks = nnx.List([maybe_sn(nnx.Conv(a, b, (3, 3), strides=2, rngs=rngs)) for a, b in zip(w, w[1:])])
         side = window // 2 ** (len(w) - 1)
@@ -257,7 +264,8 @@ class Discriminator(nnx.Module):
 
         A (B, H, W, 2) pair from the detail level (heights, residual on the condition) adds the
         residual, at the slopes' gain; a discriminator that sees depressions adds each cell's
-        closed-depression depth in the window (`drainage.depression_depth`), at the same gain.
+        closed-depression depth in the window (`drainage.depression_depth`), at the same gain; one that
+        sees flow adds log accumulated area (`flow.log_accumulation`, 0-1).
         """
         h = x[..., 0] if x.ndim == 4 else x
         dx = jnp.diff(h, axis=2, append=h[:, :, -1:]) * self.slope_gain
@@ -265,6 +273,8 @@ class Discriminator(nnx.Module):
         extra = [x[..., 1] * self.slope_gain] if x.ndim == 4 else []
         if self.sees_depressions:
             extra.append(drainage.depression_depth(h) * self.slope_gain)
+        if self.sees_flow:
+            extra.append(flow.log_accumulation(h))
         return jnp.stack([h, dx, dy, *extra], axis=-1)
 
     def __call__(self, x_BxHxW):

@@ -118,11 +118,7 @@ class DetailGenerator(nnx.Module):
             x = model_lib.up_conv(conv, x)
             stride //= 2
             origin += 2 * stride
-            size = x.shape[1]
-            if model_lib.noise_at(self.cfg, stride):
-                noise = noise_BxPxP[:, origin:origin + size * stride:stride, origin:origin + size * stride:stride, None]
-                x = x + gain[...].reshape(1, 1, 1, -1) * noise
-            x = _lrelu(x)
+            x = _lrelu(model_lib.with_noise(self.cfg, x, gain, noise_BxPxP, origin, stride))
         for conv in self.tail:
             x = _lrelu(conv(x))
         x = self.to_height(x)

@@ -8,9 +8,9 @@ channel rewards connected channels rather than merely fewer basins.
 
 Multiple-flow-direction routing (Freeman 1991): each cell passes its water to its lower
 neighbours in proportion to (drop / distance)^1.1. Accumulation is iterated `ITERATIONS` times
-from one unit per cell, so it counts each cell and its upstream cells up to that many steps away. Water leaving the
-window, or reaching a cell with no lower neighbour, is lost. All in JAX: the gradient reaches the
-heights through the routing weights.
+from one unit per cell, so it counts each cell and its upstream cells up to that many steps away.
+Water that reaches a cell with no lower neighbour in the window (a pit, or the window's edge
+sloping outwards) is lost. All in JAX: the gradient reaches the heights through the routing weights.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ EXPONENT = 1.1  # Freeman's exponent of the routing weights
 # the 8 neighbours (dy, dx) and their distances in cells
 _NEIGHBOURS = tuple((dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1) if (dy, dx) != (0, 0))
 _DIST = tuple(float(abs(dy) + abs(dx)) ** 0.5 for dy, dx in _NEIGHBOURS)
+_OPPOSITE = tuple(_NEIGHBOURS.index((-dy, -dx)) for dy, dx in _NEIGHBOURS)  # the direction back
 
 
 def _shift(a_BxHxW, dy: int, dx: int, fill: float):
@@ -35,8 +36,7 @@ def _shift(a_BxHxW, dy: int, dx: int, fill: float):
 def routing_weights(height_BxHxW):
     """(8, B, H, W): the share of each cell's water that goes to each neighbour (sums to 1, or 0 in a pit).
 
-    Outside the window counts as infinitely low only through the window's own slopes: a neighbour
-    outside is never a receiver (its water would be lost anyway).
+    A neighbour outside the window counts as infinitely high: it never receives water.
     """
     drops = []
     for (dy, dx), dist in zip(_NEIGHBOURS, _DIST):
@@ -54,9 +54,8 @@ def accumulation(height_BxHxW, iterations: int = ITERATIONS):
 
     def step(acc, _):
         inflow = jnp.ones_like(acc)
-        for k, (dy, dx) in enumerate(_NEIGHBOURS):
-            # the neighbour at (dy, dx) sends weights[its direction towards us] of its water here
-            back = _NEIGHBOURS.index((-dy, -dx))
+        for (dy, dx), back in zip(_NEIGHBOURS, _OPPOSITE):
+            # the neighbour at (dy, dx) sends us its share in the direction back towards us
             inflow = inflow + _shift(weights[back] * acc, dy, dx, 0.0)
         return inflow, None
 

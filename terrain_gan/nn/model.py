@@ -67,9 +67,15 @@ def _fused_up_conv(conv: nnx.Conv, x_BxHxWxC):
     return y + conv.bias[...].reshape(1, 1, 1, -1)
 
 
-def noise_at(cfg: ModelConfig, stride: int) -> bool:
-    """Whether a generator stage at `stride` (samples per pixel) gets per-sample noise."""
-    return cfg.noise and stride >= cfg.noise_min_stride
+def with_noise(cfg: ModelConfig, x_BxHxWxC, gain, noise_BxPxP, start: int, stride: int):
+    """`x` plus `gain` times the per-sample noise at each of its pixels, where `cfg` puts noise at `stride`.
+
+    `x` is a map at `stride` samples per pixel whose first pixel sits on sample `start` of the noise image.
+    """
+    if not (cfg.noise and stride >= cfg.noise_min_stride):
+        return x_BxHxWxC
+    end = start + x_BxHxWxC.shape[1] * stride
+    return x_BxHxWxC + gain[...].reshape(1, 1, 1, -1) * noise_BxPxP[:, start:end:stride, start:end:stride, None]
 
 
 FUSE_MAX_CHANNELS = 32  # fused stages measured faster only with few output channels (at large maps)
@@ -155,9 +161,7 @@ class SpatialGenerator(nnx.Module):
             x = up_conv(conv, x)
             stride //= 2
             origin += 2 * stride  # the blur and the conv each trim one pixel
-            if noise_at(self.cfg, stride):
-                x = x + gain[...].reshape(1, 1, 1, -1) * self._noise_for(noise_BxPxP, origin, stride, x.shape[1])
-            x = _lrelu(x)
+            x = _lrelu(with_noise(self.cfg, x, gain, noise_BxPxP, origin - self.NOISE_CELL * self.STRIDE, stride))
         for conv in self.tail:
             x = _lrelu(conv(x))
         x = self.to_height(x)
@@ -175,11 +179,6 @@ class SpatialGenerator(nnx.Module):
         """
         span = self.LOG_RELIEF_SPAN
         return base + jnp.exp(self.LOG_RELIEF_0 + span * jnp.tanh(log_relief / span)) * detail
-
-    def _noise_for(self, noise_BxPxP, origin: int, stride: int, size: int):
-        """The noise sample at each pixel of a map at `stride` whose first pixel is at `origin`."""
-        start = origin - self.NOISE_CELL * self.STRIDE
-        return noise_BxPxP[:, start:start + size * stride:stride, start:start + size * stride:stride, None]
 
 
 class DCGANGenerator(nnx.Module):

@@ -1,5 +1,7 @@
 """Model v2's cascade: the detail level's lattice and receptive field, and worlds that keep every guarantee."""
 
+import shutil
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -47,17 +49,38 @@ kind = "cascade"
 
 
 @pytest.fixture(scope="module")
-def model(tmp_path_factory):
-    """A cascade whose levels trained for two steps each (`terrain-gan train` on a cascade config)."""
+def trained(tmp_path_factory):
+    """A folder with a cascade whose levels trained for two steps each (`terrain-gan train` on a cascade config)."""
     from terrain_gan.dataset import build as dataset_build
 
     folder = tmp_path_factory.mktemp("cascade")
     dataset_build.coarsen("builtin", folder / "coarse.npz", factor=4, window=32)
     for name, text in LEVELS.items():
         (folder / name).write_text(text.format(coarse=folder / "coarse.npz", train=TRAIN))
-    cfg = config.load(folder / "cascade.toml")
-    weights = train_loop.run_cascade(cfg, folder / "cascade.toml", folder / "run", quiet=True)
+    train_loop.run_cascade(config.load(folder / "cascade.toml"), folder / "cascade.toml", folder / "run", quiet=True)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def model(trained):
+    return pretrained.load_model(trained / "run" / "weights.npz")
+
+
+@pytest.fixture(scope="module")
+def drained(trained):
+    """The same trained levels in a cascade that drains its coarse layout on 16-sample blocks (`nn.hydrology`)."""
+    (trained / "drained.toml").write_text(LEVELS["cascade.toml"].replace("smoke_cascade", "smoke_drained")
+                                          + "drain_block = 16\n")
+    for level in ("smoke_coarse", "smoke_detail"):  # finished levels: the cascade only assembles them
+        shutil.copytree(trained / "run" / level, trained / "drained" / level)
+    cfg = config.load(trained / "drained.toml")
+    weights = train_loop.run_cascade(cfg, trained / "drained.toml", trained / "drained", quiet=True)
     return pretrained.load_model(weights)
+
+
+@pytest.fixture(params=["plain", "drained"])
+def any_model(request, model, drained):
+    return model if request.param == "plain" else drained
 
 
 def test_keys_interpolation_reproduces_a_ramp_on_the_output_lattice():
@@ -91,23 +114,23 @@ def test_detail_output_depends_only_on_the_condition_within_its_margin(model):
     assert not np.array_equal(inside[0, :4, :4], out[0, :4, :4])
 
 
-def test_cascade_world_region_is_a_window_of_one_world(model):
-    w = World(5, model)
+def test_cascade_world_region_is_a_window_of_one_world(any_model):
+    w = World(5, any_model)
     big = w.region(-40, 200, 300, 300)
-    piece = World(5, model).region(100, 300, 129, 129)  # crosses chunk borders at 256 on both axes
+    piece = World(5, any_model).region(100, 300, 129, 129)  # crosses chunk borders at 256 on both axes
     assert np.isfinite(big).all()
     np.testing.assert_array_equal(big[140:269, 100:229], piece)
 
 
-def test_cascade_tiles_share_their_edges_bit_for_bit(model):
-    w = World(11, model)
+def test_cascade_tiles_share_their_edges_bit_for_bit(any_model):
+    w = World(11, any_model)
     a, b, c = w.tile(0, 0, 129), w.tile(1, 0, 129), w.tile(0, 1, 129)
     np.testing.assert_array_equal(a[:, -1], b[:, 0])
     np.testing.assert_array_equal(a[-1, :], c[0, :])
 
 
-def test_cascade_periodic_world_repeats_exactly(model):
-    torus = World(3, model, period=(256, 512))
+def test_cascade_periodic_world_repeats_exactly(any_model):
+    torus = World(3, any_model, period=(256, 512))
     tile = torus.tile(0, 0, 257)
     np.testing.assert_array_equal(tile[0], tile[256])
     np.testing.assert_array_equal(torus.region(0, 0, 64, 64), torus.region(256, 512, 64, 64))
@@ -125,3 +148,15 @@ def test_guide_shapes_the_coarse_level_and_relief_follows_it(model):
     assert relief(inside) > relief(outside)
     plain = World(4, model, layout=Layout(relief_variation=0.0)).region(0, 0, 64, 64)
     assert not np.array_equal(plain, h[:64, :64])
+
+
+def test_drained_cascade_lowers_its_layout_and_the_detail_follows(model, drained):
+    """The drainage only lowers the coarse layout (a blend of breached blocks): the terrain on it is lower."""
+    assert drained.generator.drain_block == 16 and model.generator.drain_block == 0
+    g, d = model.generator, drained.generator
+    key = jax.random.key(9)
+    coarse = lambda m: m.chunk_network(m.chunk_inputs(key, 0, 0, 256), 0, 0, 256)  # noqa: E731
+    plain, dry = np.asarray(coarse(g)), np.asarray(coarse(d))
+    assert plain.shape == dry.shape == (256, 256)
+    assert np.isfinite(dry).all() and not np.array_equal(plain, dry)
+    assert dry.mean() < plain.mean()

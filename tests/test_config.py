@@ -24,6 +24,8 @@ def test_shipped_configs_load_and_differ_where_declared():
     ("[train]\nloss = 'wgan'", "train.loss must be"),
     ("cell_size_m = -1", "cell_size_m must be positive"),
     ("[model]\nnoise_min_stride = 3", "model.noise_min_stride must be"),
+    ("[model]\ndrain_block = 64", "model.drain_block is for a cascade"),
+    ("levels = ['a.toml', 'b.toml']\n[model]\nkind = 'cascade'\ndrain_block = 48", "model.drain_block must be 0"),
     ("train = 3", "expected a table"),
     ("[model\n", "not valid TOML"),
 ])

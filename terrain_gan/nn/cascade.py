@@ -22,7 +22,7 @@ from flax import nnx
 from terrain_gan import config as config_lib
 from terrain_gan.config import ModelConfig
 from terrain_gan.errors import TerrainGanError
-from terrain_gan.nn import latents
+from terrain_gan.nn import hydrology, latents
 from terrain_gan.nn import model as model_lib
 
 _lrelu = model_lib._lrelu
@@ -169,11 +169,17 @@ class CascadeGenerator(nnx.Module):
     region plus the detail margin) from the coarse latents around them, converts them to the
     detail level's normalisation and runs the detail level. Heights leave normalised as the detail
     level's data (`norm[1]`).
+
+    With `drain_block` the coarse layout is drained first (`nn.hydrology`): its closed basins are
+    breached on a world-anchored lattice of blocks that many coarse samples wide, for which each
+    chunk computes its coarse samples one block further out on each side.
     """
 
-    def __init__(self, coarse: nnx.Module, detail: DetailGenerator, norm: tuple[tuple[float, float], ...]):
+    def __init__(self, coarse: nnx.Module, detail: DetailGenerator, norm: tuple[tuple[float, float], ...],
+                 drain_block: int = 0):
         self.coarse, self.detail = coarse, detail
         self.norm = norm  # ((mean, std) of the coarse level's data, (mean, std) of the detail level's)
+        self.drain_block = drain_block
 
     STRIDE = 16  # tiles start every 16 samples, as with v1 (any multiple of the detail lattice would do)
 
@@ -188,9 +194,12 @@ class CascadeGenerator(nnx.Module):
         return self.chunk_network(inputs, ci, cj, chunk, lift)
 
     def _chunk_geometry(self, chunk: int):
-        """(n condition samples, margin m, coarse cells per chunk, first cell before it) of a chunk."""
+        """(n condition samples, margin m, coarse cells per chunk, first cell before it) of a chunk.
+
+        The coarse samples computed reach `drain_block` beyond the detail margin, for the drainage.
+        """
         n, m = chunk // FACTOR, DetailGenerator.MARGIN
-        return n, m, n // self.coarse.STRIDE, -(-m // self.coarse.STRIDE)
+        return n, m, n // self.coarse.STRIDE, -(-(m + self.drain_block) // self.coarse.STRIDE)
 
     def chunk_inputs(self, key, ci, cj, chunk: int, period_samples=None):
         """Both levels' latents for a chunk: (coarse field, coarse noise, detail z, detail noise).
@@ -211,15 +220,18 @@ class CascadeGenerator(nnx.Module):
         """`chunk`'s heights from `chunk_inputs`' latents."""
         field, noise, z, nz = inputs
         n, m, _, first_cell = self._chunk_geometry(chunk)
+        reach = m + self.drain_block  # coarse samples needed beyond the chunk's own, per side
         c = self.coarse(field[None], noise[None])[0]
-        crop = first_cell * self.coarse.STRIDE - m
-        c = c[crop:crop + n + 2 * m, crop:crop + n + 2 * m]
+        crop = first_cell * self.coarse.STRIDE - reach
+        c = c[crop:crop + n + 2 * reach, crop:crop + n + 2 * reach]
         (mean_c, std_c), (mean_d, std_d) = self.norm
         if lift is None:
             metres = c * std_c + mean_c
         else:
-            centres = lambda i: (i * n - m + jnp.arange(n + 2 * m)) * FACTOR + (FACTOR - 1) / 2  # noqa: E731
+            centres = lambda i: (i * n - reach + jnp.arange(n + 2 * reach)) * FACTOR + (FACTOR - 1) / 2  # noqa: E731
             metres = lift(c, centres(ci), centres(cj), mean_c, std_c)
+        if self.drain_block:
+            metres = hydrology.drain(metres, ci * n - reach, cj * n - reach, self.drain_block)
         cond = (metres - mean_d) / std_d
         return self.detail(cond[None], z[None], nz[None])[0]
 
@@ -246,7 +258,7 @@ class CascadeGenerator(nnx.Module):
         return jax.vmap(one)(latents, ij, offsets)
 
 
-def from_levels(levels, where: str) -> CascadeGenerator:
+def from_levels(levels, where: str, drain_block: int = 0) -> CascadeGenerator:
     """A cascade skeleton (random weights, to restore into) from its weights' per-level metadata."""
     try:
         cfgs = [config_lib.from_dict(level["config"], where) for level in levels]
@@ -258,7 +270,7 @@ def from_levels(levels, where: str) -> CascadeGenerator:
         raise TerrainGanError(f"{where}: a cascade is a spatial coarse level and a detail level")
     coarse = model_lib.make_generator(cfgs[0].model, rngs=nnx.Rngs(0))
     detail = DetailGenerator(cfgs[1].model, rngs=nnx.Rngs(1))
-    return CascadeGenerator(coarse, detail, norm)
+    return CascadeGenerator(coarse, detail, norm, drain_block)
 
 
 def make_generator(cfg: ModelConfig, *, rngs: nnx.Rngs) -> nnx.Module:

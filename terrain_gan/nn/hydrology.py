@@ -1,0 +1,192 @@
+"""Drained layouts: closed basins breached into valleys, seamlessly, on a fixed block lattice.
+
+The coarse level lays out ranges and lowlands but leaves closed basins that no river leaves (model
+v2's coarse maps hold 0.20 of their area in them, real 360 m maps ~0.03). `drain` carves each basin
+an outlet: priority-flood *complete breaching* (Lindsay 2016) lowers the cells on the way out of
+every depression just below the depression's floor, so water runs downhill from every cell to the
+block edge. The detail level then dresses the carved lines as valleys, and the breaches join into
+connected networks (README, "Model v2").
+
+A priority flood is global, and worlds need every sample to be a pure function of its world position.
+So the layout is breached block by block on four lattices of `block` x `block` samples anchored at
+world sample 0 and offset by half a block along each axis, each block with its own edge as outlet,
+and the four results are blended with tent weights that vanish at each block's edge and sum to one.
+A sample then depends only on the layout within one block of it, whatever region, chunk or machine
+computes it, and a periodic world (a multiple of the block on each axis) stays periodic.
+
+The flood is a host loop. It runs under numba when numba is installed (the `eval` extra brings it)
+and as plain Python otherwise, with the same visiting order, so with the same results.
+"""
+
+from __future__ import annotations
+
+import functools
+import heapq
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+EPS_M = 0.01  # the drop in metres a breach keeps per cell along its way out
+_NEIGHBOURS = ((-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 1))
+
+
+def _breach_python(height_HxW: np.ndarray, eps: float) -> np.ndarray:
+    """Complete breaching of one block (float64), its edge cells the outlets: a priority flood from
+    the edge in (height, index) order; a cell found no higher than the cell that found it gets the
+    path back to the edge carved to descend from it by `eps` per cell."""
+    h = height_HxW.astype(np.float64).reshape(-1)
+    rows, cols = height_HxW.shape
+    parent = np.full(h.size, -1, np.int64)
+    seen = np.zeros(h.size, bool)
+    queue = []
+    for i in range(rows):
+        for j in range(cols):
+            if i in (0, rows - 1) or j in (0, cols - 1):
+                k = i * cols + j
+                seen[k] = True
+                queue.append((h[k], k))
+    heapq.heapify(queue)
+    while queue:
+        _, c = heapq.heappop(queue)
+        ci, cj = divmod(c, cols)
+        for di, dj in _NEIGHBOURS:
+            ni, nj = ci + di, cj + dj
+            if not (0 <= ni < rows and 0 <= nj < cols) or seen[ni * cols + nj]:
+                continue
+            n = ni * cols + nj
+            seen[n], parent[n] = True, c
+            level, p = h[n], c
+            while p >= 0 and h[p] >= level:  # the way out must descend from n: carve it
+                level -= eps
+                h[p] = level
+                p = parent[p]
+            heapq.heappush(queue, (h[n], n))
+    return h.reshape(rows, cols)
+
+
+def _breach_numba_source(height_HxW, eps):
+    """`_breach_python` with its own binary heap on arrays, for numba (same (height, index) order)."""
+    rows, cols = height_HxW.shape
+    size = rows * cols
+    h = height_HxW.astype(np.float64).copy().reshape(size)
+    parent = np.full(size, -1, np.int64)
+    seen = np.zeros(size, np.bool_)
+    heap_h = np.empty(size, np.float64)
+    heap_k = np.empty(size, np.int64)
+    count = 0
+    for k in range(size):
+        i, j = k // cols, k % cols
+        if i == 0 or i == rows - 1 or j == 0 or j == cols - 1:
+            seen[k] = True
+            heap_h[count], heap_k[count] = h[k], k  # pushed in index order, then sifted up
+            child = count
+            count += 1
+            while child > 0:
+                up = (child - 1) // 2
+                if heap_h[up] < heap_h[child] or (heap_h[up] == heap_h[child] and heap_k[up] < heap_k[child]):
+                    break
+                heap_h[up], heap_h[child] = heap_h[child], heap_h[up]
+                heap_k[up], heap_k[child] = heap_k[child], heap_k[up]
+                child = up
+    while count > 0:
+        c = heap_k[0]
+        count -= 1
+        heap_h[0], heap_k[0] = heap_h[count], heap_k[count]
+        at = 0
+        while True:  # sift down
+            low = at
+            for child in (2 * at + 1, 2 * at + 2):
+                if child < count and (heap_h[child] < heap_h[low]
+                                      or (heap_h[child] == heap_h[low] and heap_k[child] < heap_k[low])):
+                    low = child
+            if low == at:
+                break
+            heap_h[low], heap_h[at] = heap_h[at], heap_h[low]
+            heap_k[low], heap_k[at] = heap_k[at], heap_k[low]
+            at = low
+        ci, cj = c // cols, c % cols
+        for di in range(-1, 2):
+            for dj in range(-1, 2):
+                ni, nj = ci + di, cj + dj
+                if (di == 0 and dj == 0) or not (0 <= ni < rows and 0 <= nj < cols) or seen[ni * cols + nj]:
+                    continue
+                n = ni * cols + nj
+                seen[n] = True
+                parent[n] = c
+                level, p = h[n], c
+                while p >= 0 and h[p] >= level:
+                    level -= eps
+                    h[p] = level
+                    p = parent[p]
+                heap_h[count], heap_k[count] = h[n], n
+                child = count
+                count += 1
+                while child > 0:
+                    up = (child - 1) // 2
+                    if heap_h[up] < heap_h[child] or (heap_h[up] == heap_h[child] and heap_k[up] < heap_k[child]):
+                        break
+                    heap_h[up], heap_h[child] = heap_h[child], heap_h[up]
+                    heap_k[up], heap_k[child] = heap_k[child], heap_k[up]
+                    child = up
+    return h.reshape(rows, cols)
+
+
+@functools.cache
+def _breach_kernel():
+    """numba's compiled breach if numba is installed, else the plain-Python one."""
+    try:
+        import numba
+    except ImportError:
+        return _breach_python
+    return numba.njit(cache=True)(_breach_numba_source)
+
+
+def breach(height_HxW: np.ndarray, eps: float = EPS_M) -> np.ndarray:
+    """Heights with every closed depression breached to the block's edge (float64, lowered only)."""
+    return _breach_kernel()(np.ascontiguousarray(height_HxW, dtype=np.float64), float(eps))
+
+
+def _tent(first: int, n: int, block: int, offset: int) -> np.ndarray:
+    """Weights of one lattice at world samples first..first+n-1: 1 at block centres, 0 at their edges."""
+    u = np.mod(np.arange(first, first + n) + 0.5 - offset, block)
+    return 1.0 - np.abs(u - block / 2) / (block / 2)
+
+
+def drain_region(raw_HxW: np.ndarray, raw_origin: tuple[int, int], out_origin: tuple[int, int], out_n: int,
+                 block: int) -> np.ndarray:
+    """The drained heights of world samples [out_origin, +out_n)^2 from the raw ones around them.
+
+    `raw_HxW` holds world samples from `raw_origin` and must reach at least `block` samples beyond the
+    output on each side (every block that touches it). Float32 out.
+    """
+    out = np.zeros((out_n, out_n), np.float64)
+    (r0, c0), (o_r, o_c) = raw_origin, out_origin
+    for off_r in (0, block // 2):
+        for off_c in (0, block // 2):
+            weight = np.outer(_tent(o_r, out_n, block, off_r), _tent(o_c, out_n, block, off_c))
+            first_r = o_r - (o_r - off_r) % block  # the first block touching the output
+            first_c = o_c - (o_c - off_c) % block
+            for br in range(first_r, o_r + out_n, block):
+                for bc in range(first_c, o_c + out_n, block):
+                    if br < r0 or bc < c0 or br + block > r0 + raw_HxW.shape[0] or bc + block > c0 + raw_HxW.shape[1]:
+                        raise ValueError("drain_region: the raw heights do not cover every block")
+                    drained = breach(raw_HxW[br - r0:br - r0 + block, bc - c0:bc - c0 + block])
+                    rs, re = max(br, o_r), min(br + block, o_r + out_n)  # the block's part of the output
+                    cs, ce = max(bc, o_c), min(bc + block, o_c + out_n)
+                    out[rs - o_r:re - o_r, cs - o_c:ce - o_c] += (
+                        weight[rs - o_r:re - o_r, cs - o_c:ce - o_c] * drained[rs - br:re - br, cs - bc:ce - bc])
+    return out.astype(np.float32)
+
+
+def drain(raw_HxW, raw_row0, raw_col0, block: int):
+    """`drain_region` in a JAX program: raw heights from world sample (raw_row0, raw_col0), reaching
+    `block` samples beyond the output on each side, -> the drained inner (H - 2 block)^2 samples."""
+    out_n = raw_HxW.shape[0] - 2 * block
+
+    def host(raw, r0, c0):
+        r0, c0 = int(r0), int(c0)
+        return drain_region(np.asarray(raw), (r0, c0), (r0 + block, c0 + block), out_n, block)
+
+    return jax.pure_callback(host, jax.ShapeDtypeStruct((out_n, out_n), jnp.float32),
+                             raw_HxW.astype(jnp.float32), raw_row0, raw_col0, vmap_method="sequential")

@@ -1,0 +1,60 @@
+"""Drained layouts (nn/hydrology.py): breaching drains closed basins, and the blocked drainage is a
+pure function of world position, so worlds keep their seams."""
+
+import numpy as np
+import pytest
+
+from terrain_gan.eval import drainage
+from terrain_gan.eval.fbm import fbm_heightmap
+from terrain_gan.nn import hydrology
+
+pytest.importorskip("pyflwdir")  # the measures below; the eval extra (which CI installs) brings it
+
+
+def _pitted_ramp():
+    """A ramp down to the west with a 30 m deep pit walled in by a ridge."""
+    h = np.add.outer(np.zeros(40), np.arange(40.0) * 2.0)
+    h[10:30, 18:21] += 60.0  # a ridge across the slope
+    h[15:25, 22:28] -= 30.0  # a basin behind it
+    return h
+
+
+def test_breach_drains_a_walled_basin_and_only_lowers():
+    h = _pitted_ramp()
+    assert drainage.depression_fraction(h.astype(np.float32), 360.0) > 0.02
+    out = hydrology.breach(h)
+    assert drainage.depression_fraction(out.astype(np.float32), 360.0) == 0.0
+    assert (out <= h).all()
+    carved = h - out > 1.0
+    assert 0 < carved.sum() < 60  # a way out was cut, not the map flattened
+    assert np.abs(h - out)[35:].max() < 0.5  # away from the basin and its way out, only centimetres
+
+
+def test_numba_and_python_breach_agree_bit_for_bit():
+    pytest.importorskip("numba")
+    h = fbm_heightmap(64, beta=2.6, seed=3, relief_m=800.0).astype(np.float64)
+    np.testing.assert_array_equal(hydrology._breach_python(h, hydrology.EPS_M), hydrology.breach(h))
+
+
+def test_drained_fbm_keeps_few_basins():
+    h = fbm_heightmap(256, beta=2.6, seed=1, cell_size_m=360.0, relief_m=1500.0)
+    drained = hydrology.drain_region(h, (0, 0), (64, 64), 128, 64)
+    inner = h[64:192, 64:192]
+    before = drainage.depression_fraction(inner, 360.0)
+    after = drainage.depression_fraction(drained, 360.0)
+    assert before > 0.05 and after < before / 3
+    assert (drained <= inner + 1e-3).all()  # a blend of breached blocks: lowered, never raised
+
+
+def test_drained_region_depends_only_on_world_position():
+    h = fbm_heightmap(224, beta=2.6, seed=2, cell_size_m=360.0, relief_m=1500.0)
+    # two requests whose outputs overlap, at different phases of the 32-sample block lattice
+    a = hydrology.drain_region(h[0:160, 0:160], (0, 0), (32, 32), 96, 32)
+    b = hydrology.drain_region(h[40:224, 8:192], (40, 8), (85, 53), 100, 32)
+    np.testing.assert_array_equal(a[53:, 21:], b[:43, :75])  # world rows 85-127, cols 53-127
+
+
+def test_drain_region_refuses_raw_heights_that_miss_a_block():
+    h = np.zeros((60, 60))  # the output's last block, world samples 32-63, sticks out
+    with pytest.raises(ValueError, match="do not cover every block"):
+        hydrology.drain_region(h, (0, 0), (16, 16), 40, 32)

@@ -72,23 +72,18 @@ def _breach_numba_source(height_HxW, eps):
     h = height_HxW.astype(np.float64).copy().reshape(size)
     parent = np.full(size, -1, np.int64)
     seen = np.zeros(size, np.bool_)
-    heap_h = np.empty(size, np.float64)
-    heap_k = np.empty(size, np.int64)
-    count = 0
+    edge = np.zeros(size, np.bool_)
     for k in range(size):
         i, j = k // cols, k % cols
-        if i == 0 or i == rows - 1 or j == 0 or j == cols - 1:
-            seen[k] = True
-            heap_h[count], heap_k[count] = h[k], k  # pushed in index order, then sifted up
-            child = count
-            count += 1
-            while child > 0:
-                up = (child - 1) // 2
-                if heap_h[up] < heap_h[child] or (heap_h[up] == heap_h[child] and heap_k[up] < heap_k[child]):
-                    break
-                heap_h[up], heap_h[child] = heap_h[child], heap_h[up]
-                heap_k[up], heap_k[child] = heap_k[child], heap_k[up]
-                child = up
+        edge[k] = i == 0 or i == rows - 1 or j == 0 or j == cols - 1
+    outlets = np.nonzero(edge)[0]
+    seen[outlets] = True
+    # sorted by (height, index) (a stable sort of cells in index order), so already a binary heap
+    order = outlets[np.argsort(h[outlets], kind="mergesort")]
+    heap_h = np.empty(size, np.float64)
+    heap_k = np.empty(size, np.int64)
+    count = order.size
+    heap_h[:count], heap_k[:count] = h[order], order
     while count > 0:
         c = heap_k[0]
         count -= 1

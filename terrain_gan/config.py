@@ -43,6 +43,9 @@ class ModelConfig:
     # cascade: breach the coarse layout's closed basins into valleys on a lattice of blocks this many
     # coarse samples wide (nn/hydrology.py; a divisor of 64, the coarse samples of a world chunk; 0 = off)
     drain_block: int = 0
+    # cascade: breach the finished map's closed basins the same way, on blocks this many output
+    # samples wide (16, 32 or 64; each chunk then makes half a block more on each side; 0 = off)
+    detail_drain_block: int = 0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -132,12 +135,16 @@ def validate(cfg: Config, where: str) -> Config:
         if cfg.model.drain_block and not (cfg.model.drain_block >= 8 and 64 % cfg.model.drain_block == 0):
             raise TerrainGanError(f"{where}: model.drain_block must be 0 (off) or 8, 16, 32 or 64 coarse samples, "
                                   f"got {cfg.model.drain_block}")
+        if cfg.model.detail_drain_block not in (0, 16, 32, 64):
+            raise TerrainGanError(f"{where}: model.detail_drain_block must be 0 (off) or 16, 32 or 64 output samples, "
+                                  f"got {cfg.model.detail_drain_block}")
         return cfg
     checks = [
         (cfg.model.kind in ("spatial", "dcgan", "detail"),
          "model.kind must be 'spatial', 'dcgan', 'detail' or 'cascade'"),
         (not cfg.levels, "levels are for a cascade (model.kind = 'cascade')"),
         (not cfg.model.drain_block, "model.drain_block is for a cascade (model.kind = 'cascade')"),
+        (not cfg.model.detail_drain_block, "model.detail_drain_block is for a cascade (model.kind = 'cascade')"),
         (cfg.train.loss in ("ns", "hinge", "bce"), "train.loss must be 'ns', 'hinge' or 'bce'"),
         (cfg.data.region_weight in ("windows", "sqrt"), "data.region_weight must be 'windows' or 'sqrt'"),
         (cfg.cell_size_m > 0, "cell_size_m must be positive"),

@@ -73,7 +73,7 @@ def _load(path: Path, mtime_ns: int) -> Model:
     except (KeyError, TypeError):
         raise TerrainGanError(f"{path}: weights metadata is incomplete") from None
     if cfg.model.kind == "cascade":
-        build = lambda: cascade.from_levels(meta.get("levels"), str(path), cfg.model.drain_block)  # noqa: E731
+        build = lambda: cascade.from_levels(meta.get("levels"), str(path), cfg.model)  # noqa: E731
     else:
         build = lambda: cascade.make_generator(cfg.model, rngs=nnx.Rngs(0))  # noqa: E731
     # An abstract skeleton (shapes only): initialising real weights would compile every init op, in vain.

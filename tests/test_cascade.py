@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 from terrain_gan import config, pretrained
-from terrain_gan.nn import cascade
+from terrain_gan.nn import cascade, hydrology, latents
 from terrain_gan.train import loop as train_loop
+from terrain_gan.world import synth
 from terrain_gan.world.core import World
 from terrain_gan.world.layout import Layout, make_layout
 
@@ -68,9 +69,10 @@ def model(trained):
 
 @pytest.fixture(scope="module")
 def drained(trained):
-    """The same trained levels in a cascade that drains its coarse layout on 16-sample blocks (`nn.hydrology`)."""
+    """The same trained levels in a cascade that drains its coarse layout on 16-sample blocks and its
+    finished heights on 32-sample blocks (`nn.hydrology`)."""
     (trained / "drained.toml").write_text(LEVELS["cascade.toml"].replace("smoke_cascade", "smoke_drained")
-                                          + "drain_block = 16\n")
+                                          + "drain_block = 16\ndetail_drain_block = 32\n")
     for level in ("smoke_coarse", "smoke_detail"):  # finished levels: the cascade only assembles them
         shutil.copytree(trained / "run" / level, trained / "drained" / level)
     cfg = config.load(trained / "drained.toml")
@@ -152,7 +154,8 @@ def test_guide_shapes_the_coarse_level_and_relief_follows_it(model):
 
 def test_drained_cascade_lowers_its_layout_and_the_detail_follows(model, drained):
     """The drainage only lowers the coarse layout (a blend of breached blocks): the terrain on it is lower."""
-    assert drained.generator.drain_block == 16 and model.generator.drain_block == 0
+    assert (drained.generator.drain_block, drained.generator.detail_drain_block) == (16, 32)
+    assert (model.generator.drain_block, model.generator.detail_drain_block) == (0, 0)
     g, d = model.generator, drained.generator
     key = jax.random.key(9)
     coarse = lambda m: m.chunk_network(m.chunk_inputs(key, 0, 0, 256), 0, 0, 256)  # noqa: E731
@@ -160,3 +163,22 @@ def test_drained_cascade_lowers_its_layout_and_the_detail_follows(model, drained
     assert plain.shape == dry.shape == (256, 256)
     assert np.isfinite(dry).all() and not np.array_equal(plain, dry)
     assert dry.mean() < plain.mean()
+
+
+def test_world_computes_each_layout_chunk_and_block_once_and_agrees_with_the_one_program_chunk(drained):
+    """A world keeps the layout of each chunk and each breached block for the chunks around it; its
+    chunks are the ones the whole chunk in one program (`chunk_network`, as evaluation makes windows)
+    gives, up to float rounding."""
+    cache = synth.ChunkCache(drained, 5)
+    cache.region(0, 0, 512, 512)  # 2 x 2 chunks: their layout reaches into the ring of chunks around them
+    layout, block = cache._layout, drained.generator.drain_block
+    assert layout._raw.computed == 4 * 4
+    span = (-cascade.DetailGenerator.MARGIN, 2 * 64 + 2 * cascade.DetailGenerator.MARGIN)  # coarse samples
+    per_axis = sum(len(hydrology.blocks_touching(*span, block, offset)) for offset in (0, block // 2))
+    assert layout._breached.computed == per_axis ** 2  # each block of the four lattices once
+    cache.capacity = 10
+    assert layout._raw.capacity == 2 * 10 + 16
+    G, key = drained.generator, latents.world_key(5)
+    one = jax.jit(lambda: G.chunk_network(G.chunk_inputs(key, 1, 0, 256), 1, 0, 256))()
+    metres = np.asarray(one) * np.float32(drained.height_std_m) + np.float32(drained.height_mean_m)
+    np.testing.assert_allclose(cache.chunk(1, 0), metres, atol=1e-3)

@@ -26,6 +26,8 @@ def test_shipped_configs_load_and_differ_where_declared():
     ("[model]\nnoise_min_stride = 3", "model.noise_min_stride must be"),
     ("[model]\ndrain_block = 64", "model.drain_block is for a cascade"),
     ("levels = ['a.toml', 'b.toml']\n[model]\nkind = 'cascade'\ndrain_block = 48", "model.drain_block must be 0"),
+    ("[model]\ndetail_drain_block = 64", "model.detail_drain_block is for a cascade"),
+    ("levels = ['a.toml', 'b.toml']\n[model]\nkind = 'cascade'\ndetail_drain_block = 8", "model.detail_drain_block must be 0"),
     ("train = 3", "expected a table"),
     ("[model\n", "not valid TOML"),
 ])

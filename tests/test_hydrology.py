@@ -1,6 +1,7 @@
 """Drained layouts (nn/hydrology.py): breaching drains closed basins, and the blocked drainage is a
 pure function of world position, so worlds keep their seams."""
 
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
@@ -52,6 +53,17 @@ def test_drained_region_depends_only_on_world_position():
     a = hydrology.drain_region(h[0:160, 0:160], (0, 0), (32, 32), 96, 32)
     b = hydrology.drain_region(h[40:224, 8:192], (40, 8), (85, 53), 100, 32)
     np.testing.assert_array_equal(a[53:, 21:], b[:43, :75])  # world rows 85-127, cols 53-127
+
+
+def test_an_output_on_the_half_block_lattice_needs_raw_heights_half_a_block_beyond_it():
+    """As a world chunk drains its finished heights: blocks of 16 on a chunk of 32 at world (32, 64)
+    need its heights from 8 samples beyond it, and give what a region reaching a whole block further gives."""
+    h = fbm_heightmap(128, beta=2.6, seed=3, cell_size_m=90.0, relief_m=400.0).astype(np.float32)
+    apron = np.asarray(hydrology.drain(jnp.asarray(h[24:72, 56:104]), 24, 56, 16, reach=8))
+    wide = hydrology.drain_region(h, (0, 0), (32, 64), 32, 16)
+    assert apron.shape == (32, 32)
+    np.testing.assert_array_equal(apron, wide)
+    assert not np.array_equal(apron, h[32:64, 64:96])
 
 
 def test_drain_region_refuses_raw_heights_that_miss_a_block():

@@ -172,14 +172,18 @@ class CascadeGenerator(nnx.Module):
 
     With `drain_block` the coarse layout is drained first (`nn.hydrology`): its closed basins are
     breached on a world-anchored lattice of blocks that many coarse samples wide, for which each
-    chunk computes its coarse samples one block further out on each side.
+    chunk computes its coarse samples one block further out on each side. With
+    `detail_drain_block` the finished heights are drained the same way, on blocks that many output
+    samples wide: blocks of the chunk lattice's multiples, so a chunk needs its heights half a block
+    (`apron`) beyond it, which its detail level makes with it.
     """
 
     def __init__(self, coarse: nnx.Module, detail: DetailGenerator, norm: tuple[tuple[float, float], ...],
-                 drain_block: int = 0):
+                 drain_block: int = 0, detail_drain_block: int = 0):
         self.coarse, self.detail = coarse, detail
         self.norm = norm  # ((mean, std) of the coarse level's data, (mean, std) of the detail level's)
-        self.drain_block = drain_block
+        self.drain_block, self.detail_drain_block = drain_block, detail_drain_block
+        self.apron = detail_drain_block // 2  # output samples made beyond a chunk on each side
 
     STRIDE = 16  # tiles start every 16 samples, as with v1 (any multiple of the detail lattice would do)
 
@@ -196,9 +200,10 @@ class CascadeGenerator(nnx.Module):
     def _chunk_geometry(self, chunk: int):
         """(n condition samples, margin m, coarse cells per chunk, first cell before it) of a chunk.
 
-        The coarse samples computed reach `drain_block` beyond the detail margin, for the drainage.
+        The margin m is the detail level's and the apron's; the coarse samples computed reach
+        `drain_block` beyond it, for the drainage.
         """
-        n, m = chunk // FACTOR, DetailGenerator.MARGIN
+        n, m = chunk // FACTOR, self.layout_margin
         return n, m, n // self.coarse.STRIDE, -(-(m + self.drain_block) // self.coarse.STRIDE)
 
     def chunk_inputs(self, key, ci, cj, chunk: int, period_samples=None):
@@ -207,14 +212,12 @@ class CascadeGenerator(nnx.Module):
         Kept apart from `chunk_network` so that they may run as their own program: on XLA:CPU a chunk
         made as two programs ran faster than as one, with the same bits (`world/synth.py`).
         """
-        n, m, cells_per_chunk, first_cell = self._chunk_geometry(chunk)
+        _, _, cells_per_chunk, first_cell = self._chunk_geometry(chunk)
         per_cell = FACTOR * self.coarse.STRIDE  # output samples per coarse latent cell
         period_c = None if period_samples is None else tuple(p // per_cell for p in period_samples)
         field, noise = self.coarse.region_inputs(key, ci * cells_per_chunk - first_cell, cj * cells_per_chunk - first_cell,
                                                  cells_per_chunk + 2 * first_cell, period_c)
-        period_d = None if period_samples is None else tuple(p // FACTOR for p in period_samples)
-        z, nz = self.detail.region_inputs(key, ci * n - m, cj * n - m, n + 2 * m, period_d)
-        return field, noise, z, nz
+        return (field, noise) + tuple(self.detail_inputs(key, ci, cj, chunk, period_samples))
 
     def chunk_network(self, inputs, ci, cj, chunk: int, lift=None):
         """`chunk`'s heights from `chunk_inputs`' latents."""
@@ -224,16 +227,56 @@ class CascadeGenerator(nnx.Module):
         c = self.coarse(field[None], noise[None])[0]
         crop = first_cell * self.coarse.STRIDE - reach
         c = c[crop:crop + n + 2 * reach, crop:crop + n + 2 * reach]
-        (mean_c, std_c), (mean_d, std_d) = self.norm
-        if lift is None:
-            metres = c * std_c + mean_c
-        else:
-            centres = lambda i: (i * n - reach + jnp.arange(n + 2 * reach)) * FACTOR + (FACTOR - 1) / 2  # noqa: E731
-            metres = lift(c, centres(ci), centres(cj), mean_c, std_c)
+        metres = self._layout_metres(c, ci * n - reach, cj * n - reach, lift)
         if self.drain_block:
             metres = hydrology.drain(metres, ci * n - reach, cj * n - reach, self.drain_block)
-        cond = (metres - mean_d) / std_d
-        return self.detail(cond[None], z[None], nz[None])[0]
+        return self.detail_network(metres, z, nz, ci * chunk, cj * chunk)
+
+    # ---- the same chunk in three steps, for worlds that keep each layout block once (`world.synth`) -----
+    def layout_inputs(self, key, ci, cj, chunk: int, period_samples=None):
+        """The coarse latents of layout block (ci, cj): coarse samples [ci*n, (ci+1)*n)^2, n = chunk / FACTOR."""
+        cells = chunk // FACTOR // self.coarse.STRIDE
+        per_cell = FACTOR * self.coarse.STRIDE  # output samples per coarse latent cell
+        period_c = None if period_samples is None else tuple(p // per_cell for p in period_samples)
+        return self.coarse.region_inputs(key, ci * cells, cj * cells, cells, period_c)
+
+    def layout_network(self, inputs, ci, cj, chunk: int, lift=None):
+        """Layout block (ci, cj) in metres from its `layout_inputs`, undrained."""
+        field, noise = inputs
+        c = self.coarse(field[None], noise[None])[0]
+        n = chunk // FACTOR
+        return self._layout_metres(c, ci * n, cj * n, lift)
+
+    @property
+    def layout_margin(self) -> int:
+        """Coarse samples of layout a chunk's detail needs beyond the chunk on each side."""
+        return DetailGenerator.MARGIN + self.apron // FACTOR
+
+    def detail_inputs(self, key, ci, cj, chunk: int, period_samples=None):
+        """The detail latents of chunk (ci, cj) and its apron."""
+        n, m = chunk // FACTOR, self.layout_margin
+        period_d = None if period_samples is None else tuple(p // FACTOR for p in period_samples)
+        return self.detail.region_inputs(key, ci * n - m, cj * n - m, n + 2 * m, period_d)
+
+    def detail_network(self, layout_metres, z, nz, row0, col0):
+        """Normalised heights of the chunk from output sample (row0, col0), from its layout in metres
+        (drained or not) reaching `layout_margin` coarse samples beyond it, and its `detail_inputs`."""
+        mean_d, std_d = self.norm[1]
+        cond = (layout_metres - mean_d) / std_d
+        out = self.detail(cond[None], z[None], nz[None])[0]
+        if not self.detail_drain_block:
+            return out
+        a = self.apron
+        drained = hydrology.drain(out * std_d + mean_d, row0 - a, col0 - a, self.detail_drain_block, reach=a)
+        return (drained - mean_d) / std_d
+
+    def _layout_metres(self, c, row0, col0, lift):
+        """Normalised coarse samples from coarse sample (row0, col0) -> metres, through `lift` if given."""
+        mean_c, std_c = self.norm[0]
+        if lift is None:
+            return c * std_c + mean_c
+        centres = lambda first, k: (first + jnp.arange(k)) * FACTOR + (FACTOR - 1) / 2  # noqa: E731
+        return lift(c, centres(row0, c.shape[0]), centres(col0, c.shape[1]), mean_c, std_c)
 
     def _window_chunk(self, size: int) -> int:
         per_cell = FACTOR * self.coarse.STRIDE
@@ -258,7 +301,7 @@ class CascadeGenerator(nnx.Module):
         return jax.vmap(one)(latents, ij, offsets)
 
 
-def from_levels(levels, where: str, drain_block: int = 0) -> CascadeGenerator:
+def from_levels(levels, where: str, model_cfg: ModelConfig) -> CascadeGenerator:
     """A cascade skeleton (random weights, to restore into) from its weights' per-level metadata."""
     try:
         cfgs = [config_lib.from_dict(level["config"], where) for level in levels]
@@ -270,7 +313,7 @@ def from_levels(levels, where: str, drain_block: int = 0) -> CascadeGenerator:
         raise TerrainGanError(f"{where}: a cascade is a spatial coarse level and a detail level")
     coarse = model_lib.make_generator(cfgs[0].model, rngs=nnx.Rngs(0))
     detail = DetailGenerator(cfgs[1].model, rngs=nnx.Rngs(1))
-    return CascadeGenerator(coarse, detail, norm, drain_block)
+    return CascadeGenerator(coarse, detail, norm, model_cfg.drain_block, model_cfg.detail_drain_block)
 
 
 def make_generator(cfg: ModelConfig, *, rngs: nnx.Rngs) -> nnx.Module:

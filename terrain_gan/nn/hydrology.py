@@ -148,25 +148,26 @@ def _tent(first: int, n: int, block: int, offset: int) -> np.ndarray:
     return 1.0 - np.abs(u - block / 2) / (block / 2)
 
 
-def drain_region(raw_HxW: np.ndarray, raw_origin: tuple[int, int], out_origin: tuple[int, int], out_n: int,
-                 block: int) -> np.ndarray:
-    """The drained heights of world samples [out_origin, +out_n)^2 from the raw ones around them.
+def blocks_touching(first: int, n: int, block: int, offset: int) -> range:
+    """World sample rows (or columns) where the blocks of one lattice touching [first, first+n) start."""
+    return range(first - (first - offset) % block, first + n, block)
 
-    `raw_HxW` holds world samples from `raw_origin` and must reach at least `block` samples beyond the
-    output on each side (every block that touches it). Float32 out.
+
+def drain_blocks(breached, out_origin: tuple[int, int], out_n: int, block: int) -> np.ndarray:
+    """The drained heights of world samples [out_origin, +out_n)^2 (float32), blended from breached blocks.
+
+    `breached(row, col)` gives the `breach`ed block of `block` x `block` world samples from (row, col),
+    for every block of the four lattices touching the output (`blocks_touching`); a block's row
+    and column say which lattice it is on.
     """
     out = np.zeros((out_n, out_n), np.float64)
-    (r0, c0), (o_r, o_c) = raw_origin, out_origin
+    o_r, o_c = out_origin
     for off_r in (0, block // 2):
         for off_c in (0, block // 2):
             weight = np.outer(_tent(o_r, out_n, block, off_r), _tent(o_c, out_n, block, off_c))
-            first_r = o_r - (o_r - off_r) % block  # the first block touching the output
-            first_c = o_c - (o_c - off_c) % block
-            for br in range(first_r, o_r + out_n, block):
-                for bc in range(first_c, o_c + out_n, block):
-                    if br < r0 or bc < c0 or br + block > r0 + raw_HxW.shape[0] or bc + block > c0 + raw_HxW.shape[1]:
-                        raise ValueError("drain_region: the raw heights do not cover every block")
-                    drained = breach(raw_HxW[br - r0:br - r0 + block, bc - c0:bc - c0 + block])
+            for br in blocks_touching(o_r, out_n, block, off_r):
+                for bc in blocks_touching(o_c, out_n, block, off_c):
+                    drained = breached(br, bc)
                     rs, re = max(br, o_r), min(br + block, o_r + out_n)  # the block's part of the output
                     cs, ce = max(bc, o_c), min(bc + block, o_c + out_n)
                     out[rs - o_r:re - o_r, cs - o_c:ce - o_c] += (
@@ -174,14 +175,31 @@ def drain_region(raw_HxW: np.ndarray, raw_origin: tuple[int, int], out_origin: t
     return out.astype(np.float32)
 
 
-def drain(raw_HxW, raw_row0, raw_col0, block: int):
+def drain_region(raw_HxW: np.ndarray, raw_origin: tuple[int, int], out_origin: tuple[int, int], out_n: int,
+                 block: int) -> np.ndarray:
+    """`drain_blocks` from raw heights of world samples from `raw_origin`, which must reach at least
+    `block` samples beyond the output on each side (every block that touches it)."""
+    r0, c0 = raw_origin
+
+    def breached(br, bc):
+        if br < r0 or bc < c0 or br + block > r0 + raw_HxW.shape[0] or bc + block > c0 + raw_HxW.shape[1]:
+            raise ValueError("drain_region: the raw heights do not cover every block")
+        return breach(raw_HxW[br - r0:br - r0 + block, bc - c0:bc - c0 + block])
+
+    return drain_blocks(breached, out_origin, out_n, block)
+
+
+def drain(raw_HxW, raw_row0, raw_col0, block: int, reach: int | None = None):
     """`drain_region` in a JAX program: raw heights from world sample (raw_row0, raw_col0), reaching
-    `block` samples beyond the output on each side, -> the drained inner (H - 2 block)^2 samples."""
-    out_n = raw_HxW.shape[0] - 2 * block
+    `reach` (default `block`) samples beyond the output on each side, -> the drained inner
+    (H - 2 reach)^2 samples. Less than a block is enough for an output that starts and ends on a
+    multiple of half a block (so of every lattice's blocks)."""
+    reach = block if reach is None else reach
+    out_n = raw_HxW.shape[0] - 2 * reach
 
     def host(raw, r0, c0):
         r0, c0 = int(r0), int(c0)
-        return drain_region(np.asarray(raw), (r0, c0), (r0 + block, c0 + block), out_n, block)
+        return drain_region(np.asarray(raw), (r0, c0), (r0 + reach, c0 + reach), out_n, block)
 
     return jax.pure_callback(host, jax.ShapeDtypeStruct((out_n, out_n), jnp.float32),
                              raw_HxW.astype(jnp.float32), raw_row0, raw_col0, vmap_method="sequential")

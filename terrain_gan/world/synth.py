@@ -24,7 +24,7 @@ import numpy as np
 from flax import nnx
 
 from terrain_gan.errors import TerrainGanError
-from terrain_gan.nn import cascade, latents
+from terrain_gan.nn import cascade, hydrology, latents
 from terrain_gan.nn import model as model_lib
 from terrain_gan.pretrained import Model
 
@@ -61,7 +61,7 @@ def check_period(period) -> tuple[int, int] | None:
 
 @functools.lru_cache(maxsize=8)
 def _chunk_fn(model: Model, period=None, surface=None):
-    """A jitted (key, chunk row, chunk col, params) -> float32 CHUNK x CHUNK metres for `model`.
+    """A jitted (key, chunk row, chunk col, params) -> float32 CHUNK x CHUNK metres for a one-level model.
 
     A chunk is two programs: the generator's latents, then the network on them. As one program
     the same arithmetic ran ~2.5x slower on XLA:CPU (`benchmarks/bench_generate.py`, "warm maps"),
@@ -73,28 +73,18 @@ def _chunk_fn(model: Model, period=None, surface=None):
     mean, std = np.float32(model.height_mean_m), np.float32(model.height_std_m)
     period_cells = None if period is None else (period[0] // stride, period[1] // stride)
 
-    if hasattr(model.generator, "chunk_inputs"):  # a cascade: the layout shapes its coarse level, the detail follows
-        @jax.jit
-        def inputs(key, ci, cj):
-            return model.generator.chunk_inputs(key, ci, cj, CHUNK, period)
+    @jax.jit
+    def inputs(key, ci, cj):
+        return model.generator.region_inputs(key, ci * cells, cj * cells, cells, period_cells)
 
-        @jax.jit
-        def network(state, latents, key, ci, cj, params):
-            lift = None if surface is None else functools.partial(_lift, surface, key=key, params=params)
-            return nnx.merge(graphdef, state).chunk_network(latents, ci, cj, CHUNK, lift) * std + mean
-    else:
-        @jax.jit
-        def inputs(key, ci, cj):
-            return model.generator.region_inputs(key, ci * cells, cj * cells, cells, period_cells)
-
-        @jax.jit
-        def network(state, latents, key, ci, cj, params):
-            field, noise = latents
-            g = nnx.merge(graphdef, state)(field[None], noise[None])[0]
-            if surface is None:
-                return g * std + mean
-            rows, cols = ci * CHUNK + jnp.arange(CHUNK), cj * CHUNK + jnp.arange(CHUNK)
-            return surface(g, rows, cols, key, params, mean, std)
+    @jax.jit
+    def network(state, latents, key, ci, cj, params):
+        field, noise = latents
+        g = nnx.merge(graphdef, state)(field[None], noise[None])[0]
+        if surface is None:
+            return g * std + mean
+        rows, cols = ci * CHUNK + jnp.arange(CHUNK), cj * CHUNK + jnp.arange(CHUNK)
+        return surface(g, rows, cols, key, params, mean, std)
 
     def chunk(key, ci, cj, params=None):
         ci, cj = jnp.int32(ci), jnp.int32(cj)
@@ -103,10 +93,132 @@ def _chunk_fn(model: Model, period=None, surface=None):
     return chunk
 
 
+@functools.lru_cache(maxsize=8)
+def _cascade_fns(model: Model, period=None, surface=None):
+    """A cascade's two jitted steps (`cascade.CascadeGenerator`), each two programs as in `_chunk_fn`:
+
+    - layout(key, ci, cj, params) -> the coarse samples under chunk (ci, cj) in metres, lifted by
+      the surface (a layout enters at the coarse level) and undrained: CHUNK / FACTOR square;
+    - chunk(key, ci, cj, condition) -> the chunk in metres, from its layout in metres (drained or
+      not) reaching `layout_margin` coarse samples beyond it on each side.
+    """
+    graphdef, state = nnx.split(model.generator)
+    G = model.generator
+    mean, std = np.float32(model.height_mean_m), np.float32(model.height_std_m)
+
+    @jax.jit
+    def layout_inputs(key, ci, cj):
+        return G.layout_inputs(key, ci, cj, CHUNK, period)
+
+    @jax.jit
+    def layout_network(state, latents, key, ci, cj, params):
+        lift = None if surface is None else functools.partial(_lift, surface, key=key, params=params)
+        return nnx.merge(graphdef, state).layout_network(latents, ci, cj, CHUNK, lift)
+
+    @jax.jit
+    def detail_inputs(key, ci, cj):
+        return G.detail_inputs(key, ci, cj, CHUNK, period)
+
+    @jax.jit
+    def detail_network(state, condition, latents, ci, cj):
+        return nnx.merge(graphdef, state).detail_network(condition, *latents, ci * CHUNK, cj * CHUNK) * std + mean
+
+    def layout(key, ci, cj, params=None):
+        ci, cj = jnp.int32(ci), jnp.int32(cj)
+        return layout_network(state, layout_inputs(key, ci, cj), key, ci, cj, params)
+
+    def chunk(key, ci, cj, condition):
+        ci, cj = jnp.int32(ci), jnp.int32(cj)
+        return detail_network(state, condition, detail_inputs(key, ci, cj), ci, cj)
+
+    return layout, chunk
+
+
 def _lift(surface, g, rows, cols, mean, std, *, key, params):
     """A layout applied to a cascade's coarse level, with relief following the guide (see `Surface`)."""
     coarse = dataclasses.replace(surface, guide_relief=True, sample_step=cascade.FACTOR)
     return coarse(g, rows, cols, key, params, mean, std)
+
+
+class _Memo:
+    """`compute(*key)` for the most recent `capacity` keys asked for (thread-safe).
+
+    A value is computed outside the lock, so two threads may compute the same one: being a pure
+    function of its key, it has the same bits either way.
+    """
+
+    def __init__(self, compute, capacity: int):
+        self._compute, self.capacity = compute, capacity
+        self._values: OrderedDict[tuple, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+        self.computed = 0  # values computed so far (for tests and benchmarks)
+
+    def __call__(self, *key) -> np.ndarray:
+        with self._lock:
+            if key in self._values:
+                self._values.move_to_end(key)
+                return self._values[key]
+        value = np.asarray(self._compute(*key))
+        value.setflags(write=False)
+        with self._lock:
+            self._values[key] = value
+            self.computed += 1
+            while len(self._values) > self.capacity:
+                self._values.popitem(last=False)
+        return value
+
+
+def _assemble(piece, size: int, row0: int, col0: int, rows: int, cols: int) -> np.ndarray:
+    """Samples [row0, +rows) x [col0, +cols) cut from the size x size pieces `piece(i, j)` of a lattice."""
+    out = np.empty((rows, cols), np.float32)
+    for pi in range(row0 // size, (row0 + rows - 1) // size + 1):
+        r0, r1 = max(row0, pi * size), min(row0 + rows, (pi + 1) * size)
+        for pj in range(col0 // size, (col0 + cols - 1) // size + 1):
+            c0, c1 = max(col0, pj * size), min(col0 + cols, (pj + 1) * size)
+            out[r0 - row0:r1 - row0, c0 - col0:c1 - col0] = piece(pi, pj)[r0 - pi * size:r1 - pi * size,
+                                                                          c0 - pj * size:c1 - pj * size]
+    return out
+
+
+class _CascadeLayout:
+    """A cascade world's layout: its coarse samples in metres, computed once per chunk of the world,
+    and drained (`nn.hydrology`) once per block, whichever chunks need them.
+
+    A chunk's detail needs its layout `layout_margin` coarse samples beyond it, and a
+    drained sample the raw layout of the blocks around it: computing those for each chunk on its
+    own made a drained chunk 1.9x slower than an undrained one (README, "Model v2").
+    """
+
+    def __init__(self, model: Model, key, period, surface, params):
+        self.n = CHUNK // cascade.FACTOR  # coarse samples per chunk side
+        self.margin = model.generator.layout_margin
+        self.block = model.generator.drain_block
+        self.period = None if period is None else (period[0] // CHUNK, period[1] // CHUNK)  # in chunks
+        layout_fn = _cascade_fns(model, period, surface)[0]
+        self._raw = _Memo(lambda i, j: layout_fn(key, i, j, params), 0)
+        self._breached = _Memo(lambda r, c: hydrology.breach(self.raw(r, c, self.block, self.block)), 0)
+
+    def keep(self, pieces: int) -> None:
+        """Keeps the layout of `pieces` chunks, and their blocks on the four lattices."""
+        self._raw.capacity = pieces
+        self._breached.capacity = 4 * pieces * (self.n // self.block) ** 2 if self.block else 0
+
+    def _wrap(self, i: int, j: int, unit: int) -> tuple[int, int]:
+        if self.period is None:
+            return i, j
+        return i % (self.period[0] * unit), j % (self.period[1] * unit)
+
+    def raw(self, row0: int, col0: int, rows: int, cols: int) -> np.ndarray:
+        """Undrained coarse samples [row0, +rows) x [col0, +cols) in metres."""
+        return _assemble(lambda i, j: self._raw(*self._wrap(i, j, 1)), self.n, row0, col0, rows, cols)
+
+    def condition(self, ci: int, cj: int) -> np.ndarray:
+        """Chunk (ci, cj)'s layout in metres, drained if the model drains, with the detail's margin."""
+        first_r, first_c, size = ci * self.n - self.margin, cj * self.n - self.margin, self.n + 2 * self.margin
+        if not self.block:
+            return self.raw(first_r, first_c, size, size)
+        breached = lambda r, c: self._breached(*self._wrap(r, c, self.n))  # noqa: E731
+        return hydrology.drain_blocks(breached, (first_r, first_c), size, self.block)
 
 
 class ChunkCache:
@@ -119,43 +231,46 @@ class ChunkCache:
 
     def __init__(self, model: Model, seed: int, capacity: int = 64, *, period=None, surface=None, params=None):
         require_spatial(model)
-        self.model, self.seed, self.capacity = model, check_seed(seed), capacity
+        self.model, self.seed = model, check_seed(seed)
         self.period = check_period(period)
         self._key = latents.world_key(self.seed)
-        self._fn = _chunk_fn(model, self.period, surface)
-        self._params = None if surface is None else jax.tree.map(jnp.asarray, params)
-        self._chunks: OrderedDict[tuple[int, int], np.ndarray] = OrderedDict()
-        self._lock = threading.Lock()
-        self.computed = 0  # chunks computed so far (for tests and benchmarks)
+        params = None if surface is None else jax.tree.map(jnp.asarray, params)
+        if isinstance(model.generator, cascade.CascadeGenerator):
+            self._layout = _CascadeLayout(model, self._key, self.period, surface, params)
+            chunk_fn = _cascade_fns(model, self.period, surface)[1]
+            compute = lambda ci, cj: chunk_fn(self._key, ci, cj, self._layout.condition(ci, cj))  # noqa: E731
+        else:
+            self._layout = None
+            chunk_fn = _chunk_fn(model, self.period, surface)
+            compute = lambda ci, cj: chunk_fn(self._key, ci, cj, params)  # noqa: E731
+        self._chunks = _Memo(compute, capacity)
+        self.capacity = capacity
+
+    @property
+    def capacity(self) -> int:
+        """Chunks kept; a cascade also keeps the layout of more (the ring of chunks around them)."""
+        return self._chunks.capacity
+
+    @capacity.setter
+    def capacity(self, chunks: int) -> None:
+        self._chunks.capacity = chunks
+        if self._layout is not None:
+            self._layout.keep(2 * chunks + 16)  # k x k chunks' ring: (k + 2)^2 <= 2 k^2 + 16
+
+    @property
+    def computed(self) -> int:
+        """Chunks computed so far (for tests and benchmarks)."""
+        return self._chunks.computed
 
     def chunk(self, ci: int, cj: int) -> np.ndarray:
         """The chunk at lattice position (ci, cj): samples [ci*CHUNK, (ci+1)*CHUNK) x [cj*CHUNK, ...)."""
         if self.period is not None:  # the same chunk, wherever the torus is entered
             ci, cj = ci % (self.period[0] // CHUNK), cj % (self.period[1] // CHUNK)
-        with self._lock:
-            if (ci, cj) in self._chunks:
-                self._chunks.move_to_end((ci, cj))
-                return self._chunks[(ci, cj)]
-        out = np.asarray(self._fn(self._key, ci, cj, self._params))
-        out.setflags(write=False)
-        with self._lock:
-            self._chunks[(ci, cj)] = out
-            self.computed += 1
-            while len(self._chunks) > self.capacity:
-                self._chunks.popitem(last=False)
-        return out
+        return self._chunks(ci, cj)
 
     def region(self, row0: int, col0: int, rows: int, cols: int) -> np.ndarray:
         """Samples [row0, row0+rows) x [col0, col0+cols) of the world, float32 metres."""
-        out = np.empty((rows, cols), np.float32)
-        for ci in range(row0 // CHUNK, (row0 + rows - 1) // CHUNK + 1):
-            r0, r1 = max(row0, ci * CHUNK), min(row0 + rows, (ci + 1) * CHUNK)
-            for cj in range(col0 // CHUNK, (col0 + cols - 1) // CHUNK + 1):
-                c0, c1 = max(col0, cj * CHUNK), min(col0 + cols, (cj + 1) * CHUNK)
-                block = self.chunk(ci, cj)
-                out[r0 - row0:r1 - row0, c0 - col0:c1 - col0] = block[r0 - ci * CHUNK:r1 - ci * CHUNK,
-                                                                        c0 - cj * CHUNK:c1 - cj * CHUNK]
-        return out
+        return _assemble(self.chunk, CHUNK, row0, col0, rows, cols)
 
 
 def check_size(rows: int, cols: int, *, what: str = "size") -> None:

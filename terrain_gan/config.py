@@ -46,6 +46,8 @@ class ModelConfig:
     # cascade: breach the finished map's closed basins the same way, on blocks this many output
     # samples wide (16, 32 or 64; each chunk then makes half a block more on each side; 0 = off)
     detail_drain_block: int = 0
+    # ... first filling each closed depression by this fraction of its depth, so the cut is shallower
+    detail_drain_fill: float = 0.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -138,6 +140,9 @@ def validate(cfg: Config, where: str) -> Config:
         if cfg.model.detail_drain_block not in (0, 16, 32, 64):
             raise TerrainGanError(f"{where}: model.detail_drain_block must be 0 (off) or 16, 32 or 64 output samples, "
                                   f"got {cfg.model.detail_drain_block}")
+        if not 0.0 <= cfg.model.detail_drain_fill < 1.0:
+            raise TerrainGanError(f"{where}: model.detail_drain_fill must be at least 0 and below 1, "
+                                  f"got {cfg.model.detail_drain_fill}")
         return cfg
     checks = [
         (cfg.model.kind in ("spatial", "dcgan", "detail"),
@@ -145,6 +150,7 @@ def validate(cfg: Config, where: str) -> Config:
         (not cfg.levels, "levels are for a cascade (model.kind = 'cascade')"),
         (not cfg.model.drain_block, "model.drain_block is for a cascade (model.kind = 'cascade')"),
         (not cfg.model.detail_drain_block, "model.detail_drain_block is for a cascade (model.kind = 'cascade')"),
+        (not cfg.model.detail_drain_fill, "model.detail_drain_fill is for a cascade (model.kind = 'cascade')"),
         (cfg.train.loss in ("ns", "hinge", "bce"), "train.loss must be 'ns', 'hinge' or 'bce'"),
         (cfg.data.region_weight in ("windows", "sqrt"), "data.region_weight must be 'windows' or 'sqrt'"),
         (cfg.cell_size_m > 0, "cell_size_m must be positive"),

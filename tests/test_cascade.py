@@ -9,6 +9,7 @@ import pytest
 
 from terrain_gan import config, pretrained
 from terrain_gan.nn import cascade, hydrology, latents
+from terrain_gan.nn import drainage as nn_drainage
 from terrain_gan.train import loop as train_loop
 from terrain_gan.world import synth
 from terrain_gan.world.core import World
@@ -70,9 +71,9 @@ def model(trained):
 @pytest.fixture(scope="module")
 def drained(trained):
     """The same trained levels in a cascade that drains its coarse layout on 16-sample blocks and its
-    finished heights on 32-sample blocks (`nn.hydrology`)."""
+    finished heights on 32-sample blocks, half filling their depressions first (`nn.hydrology`)."""
     (trained / "drained.toml").write_text(LEVELS["cascade.toml"].replace("smoke_cascade", "smoke_drained")
-                                          + "drain_block = 16\ndetail_drain_block = 32\n")
+                                          + "drain_block = 16\ndetail_drain_block = 32\ndetail_drain_fill = 0.5\n")
     for level in ("smoke_coarse", "smoke_detail"):  # finished levels: the cascade only assembles them
         shutil.copytree(trained / "run" / level, trained / "drained" / level)
     cfg = config.load(trained / "drained.toml")
@@ -152,18 +153,19 @@ def test_guide_shapes_the_coarse_level_and_relief_follows_it(model):
     assert not np.array_equal(plain, h[:64, :64])
 
 
-def test_drained_cascade_lowers_its_layout_and_the_detail_follows(model, drained):
-    """The drainage only lowers the coarse layout (a blend of breached blocks): the terrain on it is lower."""
+def test_drained_cascade_holds_shallower_closed_depressions(model, drained):
+    """Breached layout and finished heights: a drained chunk's closed depressions at the scale of its
+    blocks hold far less water."""
     assert (drained.generator.drain_block, drained.generator.detail_drain_block) == (16, 32)
     assert (model.generator.drain_block, model.generator.detail_drain_block) == (0, 0)
-    g, d = model.generator, drained.generator
     key = jax.random.key(9)
-    coarse = lambda m: m.chunk_network(m.chunk_inputs(key, 0, 0, 256), 0, 0, 256)  # noqa: E731
-    plain, dry = np.asarray(coarse(g)), np.asarray(coarse(d))
-    assert plain.shape == dry.shape == (256, 256)
-    assert np.isfinite(dry).all() and not np.array_equal(plain, dry)
-    assert dry.mean() < plain.mean()
-
+    chunk = lambda m: m.chunk_network(m.chunk_inputs(key, 0, 0, 256), 0, 0, 256)  # noqa: E731
+    plain, dry = chunk(model.generator), chunk(drained.generator)
+    assert plain.shape == dry.shape == (256, 256) and np.isfinite(np.asarray(dry)).all()
+    # in windows of the block lattice (a block drains its own basins; larger ones it cannot see)
+    windows = lambda h: h.reshape(8, 32, 8, 32).transpose(0, 2, 1, 3).reshape(64, 32, 32)  # noqa: E731
+    depth = lambda h: float(nn_drainage.mean_depression_depth(windows(h)))  # noqa: E731
+    assert depth(dry) < 0.2 * depth(plain), (depth(dry), depth(plain))
 
 def test_world_computes_each_layout_chunk_and_block_once_and_agrees_with_the_one_program_chunk(drained):
     """A world keeps the layout of each chunk and each breached block for the chunks around it; its

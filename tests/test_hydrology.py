@@ -31,10 +31,14 @@ def test_breach_drains_a_walled_basin_and_only_lowers():
     assert np.abs(h - out)[35:].max() < 0.5  # away from the basin and its way out, only centimetres
 
 
-def test_numba_and_python_breach_agree_bit_for_bit():
-    pytest.importorskip("numba")
-    h = fbm_heightmap(64, beta=2.6, seed=3, relief_m=800.0).astype(np.float64)
-    np.testing.assert_array_equal(hydrology._breach_python(h, hydrology.EPS_M), hydrology.breach(h))
+def test_a_partial_fill_keeps_the_basin_shallower_and_cuts_a_shallower_way_out():
+    h = _pitted_ramp()
+    hard, half = hydrology.breach(h), hydrology.breach(h, fill=0.5)
+    assert drainage.depression_fraction(half.astype(np.float32), 360.0) == 0.0
+    floor = (slice(16, 24), slice(23, 27))  # inside the basin
+    assert (half[floor] > h[floor] + 1.0).all()  # raised by half its depth (tens of metres)...
+    assert np.abs(hard[floor] - h[floor]).max() < 0.5  # ... where the complete breach leaves it
+    assert (h - half).max() < 0.75 * (h - hard).max()  # and the deepest cut is shallower
 
 
 def test_drained_fbm_keeps_few_basins():

@@ -174,15 +174,17 @@ class CascadeGenerator(nnx.Module):
     breached on a world-anchored lattice of blocks that many coarse samples wide, for which each
     chunk computes its coarse samples one block further out on each side. With
     `detail_drain_block` the finished heights are drained the same way, on blocks that many output
-    samples wide: blocks of the chunk lattice's multiples, so a chunk needs its heights half a block
-    (`apron`) beyond it, which its detail level makes with it.
+    samples wide, each depression first filled by the fraction `detail_drain_fill` of its depth:
+    blocks of the chunk lattice's multiples, so a chunk needs its heights half a block (`apron`)
+    beyond it, which its detail level makes with it.
     """
 
     def __init__(self, coarse: nnx.Module, detail: DetailGenerator, norm: tuple[tuple[float, float], ...],
-                 drain_block: int = 0, detail_drain_block: int = 0):
+                 drain_block: int = 0, detail_drain_block: int = 0, detail_drain_fill: float = 0.0):
         self.coarse, self.detail = coarse, detail
         self.norm = norm  # ((mean, std) of the coarse level's data, (mean, std) of the detail level's)
         self.drain_block, self.detail_drain_block = drain_block, detail_drain_block
+        self.detail_drain_fill = detail_drain_fill
         self.apron = detail_drain_block // 2  # output samples made beyond a chunk on each side
 
     STRIDE = 16  # tiles start every 16 samples, as with v1 (any multiple of the detail lattice would do)
@@ -267,7 +269,8 @@ class CascadeGenerator(nnx.Module):
         if not self.detail_drain_block:
             return out
         a = self.apron
-        drained = hydrology.drain(out * std_d + mean_d, row0 - a, col0 - a, self.detail_drain_block, reach=a)
+        drained = hydrology.drain(out * std_d + mean_d, row0 - a, col0 - a, self.detail_drain_block, reach=a,
+                                  fill=self.detail_drain_fill)
         return (drained - mean_d) / std_d
 
     def _layout_metres(self, c, row0, col0, lift):
@@ -313,7 +316,8 @@ def from_levels(levels, where: str, model_cfg: ModelConfig) -> CascadeGenerator:
         raise TerrainGanError(f"{where}: a cascade is a spatial coarse level and a detail level")
     coarse = model_lib.make_generator(cfgs[0].model, rngs=nnx.Rngs(0))
     detail = DetailGenerator(cfgs[1].model, rngs=nnx.Rngs(1))
-    return CascadeGenerator(coarse, detail, norm, model_cfg.drain_block, model_cfg.detail_drain_block)
+    return CascadeGenerator(coarse, detail, norm, model_cfg.drain_block, model_cfg.detail_drain_block,
+                            model_cfg.detail_drain_fill)
 
 
 def make_generator(cfg: ModelConfig, *, rngs: nnx.Rngs) -> nnx.Module:

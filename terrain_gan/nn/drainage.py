@@ -15,7 +15,7 @@ it then judges real and generated windows' depressions side by side, so the gene
 towards real land's few, shallow basins rather than towards none (a fixed penalty's pull, which
 also flattens relief; see the README, "Model v2").
 
-The flood runs on the host (numba, from pyflwdir's `eval` extra) through `jax.pure_callback`: it
+The flood runs on the host (numba) through `jax.pure_callback`: it
 only picks which cell is each cell's spill cell, an integer, so nothing needs its gradient.
 """
 
@@ -66,13 +66,14 @@ def spill_cells(height_BxHxW: np.ndarray) -> np.ndarray:
 
 @functools.cache
 def require():
-    """The compiled flood, or one clear error naming the extra to install (call before training:
-    inside a jitted step the error would surface as the callback's traceback)."""
+    """The compiled flood, or one clear error if numba is missing (call before training: inside a
+    jitted step the error would surface as the callback's traceback)."""
     try:
         import numba
     except ImportError:
-        raise TerrainGanError("train.drainage and model.d_drainage need numba, from the eval extra: pip install 'terrain-gan[eval]'") from None
-    return numba.njit(cache=False)(_priority_flood)
+        raise TerrainGanError("train.drainage and model.d_drainage need numba, a dependency of terrain-gan: "
+                              "pip install numba") from None
+    return numba.njit(cache=True)(_priority_flood)
 
 
 def _priority_flood(h_HxW):

@@ -14,59 +14,32 @@ and the four results are blended with tent weights that vanish at each block's e
 A sample then depends only on the layout within one block of it, whatever region, chunk or machine
 computes it, and a periodic world (a multiple of the block on each axis) stays periodic.
 
-The flood is a host loop. It runs under numba when numba is installed (the `eval` extra brings it)
-and as plain Python otherwise, with the same visiting order, so with the same results.
+The same drainage may run on the finished heights (`[model] detail_drain_block`), where a complete
+breach cuts one-cell trenches a classifier spots at once: there each depression is first filled by
+a fraction of its depth (`fill`), so the cut is that much shallower (model card, "Sixth round").
+
+The floods are host loops, compiled by numba.
 """
 
 from __future__ import annotations
 
 import functools
-import heapq
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from terrain_gan.nn import drainage
+
 EPS_M = 0.01  # the drop in metres a breach keeps per cell along its way out
 _NEIGHBOURS = ((-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 1))
 
 
-def _breach_python(height_HxW: np.ndarray, eps: float) -> np.ndarray:
-    """Complete breaching of one block (float64), its edge cells the outlets: a priority flood from
-    the edge in (height, index) order; a cell found no higher than the cell that found it gets the
-    path back to the edge carved to descend from it by `eps` per cell."""
-    h = height_HxW.astype(np.float64).reshape(-1)
-    rows, cols = height_HxW.shape
-    parent = np.full(h.size, -1, np.int64)
-    seen = np.zeros(h.size, bool)
-    queue = []
-    for i in range(rows):
-        for j in range(cols):
-            if i in (0, rows - 1) or j in (0, cols - 1):
-                k = i * cols + j
-                seen[k] = True
-                queue.append((h[k], k))
-    heapq.heapify(queue)
-    while queue:
-        _, c = heapq.heappop(queue)
-        ci, cj = divmod(c, cols)
-        for di, dj in _NEIGHBOURS:
-            ni, nj = ci + di, cj + dj
-            if not (0 <= ni < rows and 0 <= nj < cols) or seen[ni * cols + nj]:
-                continue
-            n = ni * cols + nj
-            seen[n], parent[n] = True, c
-            level, p = h[n], c
-            while p >= 0 and h[p] >= level:  # the way out must descend from n: carve it
-                level -= eps
-                h[p] = level
-                p = parent[p]
-            heapq.heappush(queue, (h[n], n))
-    return h.reshape(rows, cols)
-
-
-def _breach_numba_source(height_HxW, eps):
-    """`_breach_python` with its own binary heap on arrays, for numba (same (height, index) order)."""
+def _breach_source(height_HxW, eps):
+    """Complete breaching of one block (float64), its edge cells the outlets, compiled by numba: a
+    priority flood from the edge in (height, index) order (a binary heap on arrays); a cell found no
+    higher than the cell that found it gets the path back to the edge carved to descend from it by
+    `eps` per cell."""
     rows, cols = height_HxW.shape
     size = rows * cols
     h = height_HxW.astype(np.float64).copy().reshape(size)
@@ -129,17 +102,23 @@ def _breach_numba_source(height_HxW, eps):
 
 @functools.cache
 def _breach_kernel():
-    """numba's compiled breach if numba is installed, else the plain-Python one."""
-    try:
-        import numba
-    except ImportError:
-        return _breach_python
-    return numba.njit(cache=True)(_breach_numba_source)
+    import numba  # imported here: only worlds that drain pay its start-up
+
+    return numba.njit(cache=True)(_breach_source)
 
 
-def breach(height_HxW: np.ndarray, eps: float = EPS_M) -> np.ndarray:
-    """Heights with every closed depression breached to the block's edge (float64, lowered only)."""
-    return _breach_kernel()(np.ascontiguousarray(height_HxW, dtype=np.float64), float(eps))
+def breach(height_HxW: np.ndarray, eps: float = EPS_M, fill: float = 0.0) -> np.ndarray:
+    """Heights with every closed depression breached to the block's edge (float64).
+
+    With `fill` > 0 each depression is first filled by that fraction of its depth (each cell raised
+    towards the depression's spill height), and only the rest is breached: the cut through its rim
+    is that much shallower. Without, heights are only lowered.
+    """
+    h = np.ascontiguousarray(height_HxW, dtype=np.float64)
+    if fill:
+        spill = drainage.spill_cells(h[None])[0]  # from the same float32 heights, so filled >= h
+        h = h + fill * (h.reshape(-1)[spill.reshape(-1)].reshape(h.shape) - h)
+    return _breach_kernel()(h, float(eps))
 
 
 def _tent(first: int, n: int, block: int, offset: int) -> np.ndarray:
@@ -176,20 +155,20 @@ def drain_blocks(breached, out_origin: tuple[int, int], out_n: int, block: int) 
 
 
 def drain_region(raw_HxW: np.ndarray, raw_origin: tuple[int, int], out_origin: tuple[int, int], out_n: int,
-                 block: int) -> np.ndarray:
+                 block: int, fill: float = 0.0) -> np.ndarray:
     """`drain_blocks` from raw heights of world samples from `raw_origin`, which must reach at least
-    `block` samples beyond the output on each side (every block that touches it)."""
+    `block` samples beyond the output on each side (every block that touches it); `fill` as `breach`."""
     r0, c0 = raw_origin
 
     def breached(br, bc):
         if br < r0 or bc < c0 or br + block > r0 + raw_HxW.shape[0] or bc + block > c0 + raw_HxW.shape[1]:
             raise ValueError("drain_region: the raw heights do not cover every block")
-        return breach(raw_HxW[br - r0:br - r0 + block, bc - c0:bc - c0 + block])
+        return breach(raw_HxW[br - r0:br - r0 + block, bc - c0:bc - c0 + block], fill=fill)
 
     return drain_blocks(breached, out_origin, out_n, block)
 
 
-def drain(raw_HxW, raw_row0, raw_col0, block: int, reach: int | None = None):
+def drain(raw_HxW, raw_row0, raw_col0, block: int, reach: int | None = None, fill: float = 0.0):
     """`drain_region` in a JAX program: raw heights from world sample (raw_row0, raw_col0), reaching
     `reach` (default `block`) samples beyond the output on each side, -> the drained inner
     (H - 2 reach)^2 samples. Less than a block is enough for an output that starts and ends on a
@@ -199,7 +178,7 @@ def drain(raw_HxW, raw_row0, raw_col0, block: int, reach: int | None = None):
 
     def host(raw, r0, c0):
         r0, c0 = int(r0), int(c0)
-        return drain_region(np.asarray(raw), (r0, c0), (r0 + reach, c0 + reach), out_n, block)
+        return drain_region(np.asarray(raw), (r0, c0), (r0 + reach, c0 + reach), out_n, block, fill)
 
     return jax.pure_callback(host, jax.ShapeDtypeStruct((out_n, out_n), jnp.float32),
                              raw_HxW.astype(jnp.float32), raw_row0, raw_col0, vmap_method="sequential")

@@ -1,6 +1,10 @@
 """Drained layouts (nn/hydrology.py): breaching drains closed basins, and the blocked drainage is a
 pure function of world position, so worlds keep their seams."""
 
+import os
+import subprocess
+import sys
+
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -39,6 +43,30 @@ def test_a_partial_fill_keeps_the_basin_shallower_and_cuts_a_shallower_way_out()
     assert (half[floor] > h[floor] + 1.0).all()  # raised by half its depth (tens of metres)...
     assert np.abs(hard[floor] - h[floor]).max() < 0.5  # ... where the complete breach leaves it
     assert (h - half).max() < 0.75 * (h - hard).max()  # and the deepest cut is shallower
+
+
+_THREADS = """
+import concurrent.futures, numpy as np
+from terrain_gan.nn import hydrology
+blocks = np.random.default_rng(0).normal(size=(16, 64, 64))
+alone = hydrology.breach_many(blocks, fill=0.3)
+with concurrent.futures.ThreadPoolExecutor(4) as pool:
+    together = list(pool.map(lambda _: hydrology.breach_many(blocks, fill=0.3), range(16)))
+assert all(np.array_equal(out, alone) for out in together)
+assert np.array_equal(alone[5], hydrology.breach(blocks[5], fill=0.3))
+import numba
+print(numba.threading_layer())
+"""
+
+
+def test_blocks_breached_from_several_threads_at_once_are_each_breached_alone():
+    """Worlds may be made from several threads. numba's workqueue threading layer (the one left when
+    neither OpenMP nor TBB is installed) aborts the process if two threads enter the parallel floods
+    at once, so they take them one at a time."""
+    env = dict(os.environ, NUMBA_THREADING_LAYER="workqueue")
+    run = subprocess.run([sys.executable, "-c", _THREADS], env=env, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.strip() == "workqueue"
 
 
 def test_drained_fbm_keeps_few_basins():

@@ -1,0 +1,131 @@
+"""Priority floods over blocks of heights, compiled by numba: the host loops of `nn.hydrology`.
+
+Imported only by the functions that flood (numba's start-up is paid by worlds that drain). Each flood
+starts from the block's edge cells and visits cells in (level, flat index) order from a binary heap
+on arrays, so its result does not depend on how the heap breaks ties. `breach_blocks` floods many
+blocks at once, in parallel on the CPU's cores.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+
+@numba.njit(cache=True, nogil=True)
+def _pop(heap_h, heap_k, count):
+    """Removes the heap's first (lowest) entry; returns its index. `count` is the size before."""
+    c = heap_k[0]
+    count -= 1
+    heap_h[0], heap_k[0] = heap_h[count], heap_k[count]
+    at = 0
+    while True:  # sift down
+        low = at
+        for child in (2 * at + 1, 2 * at + 2):
+            if child < count and (heap_h[child] < heap_h[low]
+                                  or (heap_h[child] == heap_h[low] and heap_k[child] < heap_k[low])):
+                low = child
+        if low == at:
+            return c
+        heap_h[low], heap_h[at] = heap_h[at], heap_h[low]
+        heap_k[low], heap_k[at] = heap_k[at], heap_k[low]
+        at = low
+
+
+@numba.njit(cache=True, nogil=True)
+def _push(heap_h, heap_k, count, level, k):
+    """Adds (level, k) to a heap of `count` entries."""
+    heap_h[count], heap_k[count] = level, k
+    child = count
+    while child > 0:  # sift up
+        up = (child - 1) // 2
+        if heap_h[up] < heap_h[child] or (heap_h[up] == heap_h[child] and heap_k[up] < heap_k[child]):
+            break
+        heap_h[up], heap_h[child] = heap_h[child], heap_h[up]
+        heap_k[up], heap_k[child] = heap_k[child], heap_k[up]
+        child = up
+
+
+@numba.njit(cache=True, nogil=True)
+def _start(h, rows, cols, seen, heap_h, heap_k):
+    """Seeds the flood with the edge cells (their heights as levels); returns the heap's size."""
+    edge = np.zeros(rows * cols, np.bool_)
+    for k in range(rows * cols):
+        i, j = k // cols, k % cols
+        edge[k] = i == 0 or i == rows - 1 or j == 0 or j == cols - 1
+    outlets = np.nonzero(edge)[0]
+    seen[outlets] = True
+    # sorted by (height, index) (a stable sort of cells in index order), so already a binary heap
+    order = outlets[np.argsort(h[outlets], kind="mergesort")]
+    heap_h[:order.size], heap_k[:order.size] = h[order], order
+    return order.size
+
+
+@numba.njit(cache=True, nogil=True)
+def fill(height_HxW):
+    """Each cell's level once every closed depression is filled to its spill height (float64)."""
+    rows, cols = height_HxW.shape
+    level = height_HxW.astype(np.float64).copy().reshape(rows * cols)
+    seen = np.zeros(rows * cols, np.bool_)
+    heap_h, heap_k = np.empty(rows * cols, np.float64), np.empty(rows * cols, np.int64)
+    count = _start(level, rows, cols, seen, heap_h, heap_k)
+    while count > 0:
+        c = _pop(heap_h, heap_k, count)
+        count -= 1
+        ci, cj = c // cols, c % cols
+        for di in range(-1, 2):
+            for dj in range(-1, 2):
+                ni, nj = ci + di, cj + dj
+                if (di == 0 and dj == 0) or not (0 <= ni < rows and 0 <= nj < cols) or seen[ni * cols + nj]:
+                    continue
+                n = ni * cols + nj
+                seen[n] = True
+                level[n] = max(level[n], level[c])
+                _push(heap_h, heap_k, count, level[n], n)
+                count += 1
+    return level.reshape(rows, cols)
+
+
+@numba.njit(cache=True, nogil=True)
+def breach(height_HxW, eps):
+    """Complete breaching of one block (float64), its edge cells the outlets: a cell found no higher
+    than the cell that found it gets the path back to the edge carved to descend from it by `eps`
+    per cell."""
+    rows, cols = height_HxW.shape
+    h = height_HxW.astype(np.float64).copy().reshape(rows * cols)
+    parent = np.full(rows * cols, -1, np.int64)
+    seen = np.zeros(rows * cols, np.bool_)
+    heap_h, heap_k = np.empty(rows * cols, np.float64), np.empty(rows * cols, np.int64)
+    count = _start(h, rows, cols, seen, heap_h, heap_k)
+    while count > 0:
+        c = _pop(heap_h, heap_k, count)
+        count -= 1
+        ci, cj = c // cols, c % cols
+        for di in range(-1, 2):
+            for dj in range(-1, 2):
+                ni, nj = ci + di, cj + dj
+                if (di == 0 and dj == 0) or not (0 <= ni < rows and 0 <= nj < cols) or seen[ni * cols + nj]:
+                    continue
+                n = ni * cols + nj
+                seen[n] = True
+                parent[n] = c
+                level, p = h[n], c
+                while p >= 0 and h[p] >= level:  # the way out must descend from n: carve it
+                    level -= eps
+                    h[p] = level
+                    p = parent[p]
+                _push(heap_h, heap_k, count, h[n], n)
+                count += 1
+    return h.reshape(rows, cols)
+
+
+@numba.njit(cache=True, parallel=True)
+def breach_blocks(blocks_NxBxB, eps, fill_fraction):
+    """`breach` of each block, after raising each cell by `fill_fraction` of its `fill` depth."""
+    out = np.empty(blocks_NxBxB.shape, np.float64)
+    for b in numba.prange(blocks_NxBxB.shape[0]):
+        h = blocks_NxBxB[b].astype(np.float64)
+        if fill_fraction > 0:
+            h = h + fill_fraction * (fill(h) - h)
+        out[b] = breach(h, eps)
+    return out

@@ -62,35 +62,11 @@ def _start(h, rows, cols, seen, heap_h, heap_k):
 
 
 @numba.njit(cache=True, nogil=True)
-def fill(height_HxW):
-    """Each cell's level once every closed depression is filled to its spill height (float64)."""
-    rows, cols = height_HxW.shape
-    level = height_HxW.astype(np.float64).copy().reshape(rows * cols)
-    seen = np.zeros(rows * cols, np.bool_)
-    heap_h, heap_k = np.empty(rows * cols, np.float64), np.empty(rows * cols, np.int64)
-    count = _start(level, rows, cols, seen, heap_h, heap_k)
-    while count > 0:
-        c = _pop(heap_h, heap_k, count)
-        count -= 1
-        ci, cj = c // cols, c % cols
-        for di in range(-1, 2):
-            for dj in range(-1, 2):
-                ni, nj = ci + di, cj + dj
-                if (di == 0 and dj == 0) or not (0 <= ni < rows and 0 <= nj < cols) or seen[ni * cols + nj]:
-                    continue
-                n = ni * cols + nj
-                seen[n] = True
-                level[n] = max(level[n], level[c])
-                _push(heap_h, heap_k, count, level[n], n)
-                count += 1
-    return level.reshape(rows, cols)
-
-
-@numba.njit(cache=True, nogil=True)
-def breach(height_HxW, eps):
-    """Complete breaching of one block (float64), its edge cells the outlets: a cell found no higher
-    than the cell that found it gets the path back to the edge carved to descend from it by `eps`
-    per cell."""
+def _flood(height_HxW, eps, carve):
+    """A priority flood of one block from its edge (float64 out). `carve` False: each cell is raised
+    to the level of the cell that found it, if lower (a fill). True: a cell found no higher than
+    the cell that found it gets the path back to the edge carved to descend from it by `eps` per
+    cell (a complete breach)."""
     rows, cols = height_HxW.shape
     h = height_HxW.astype(np.float64).copy().reshape(rows * cols)
     parent = np.full(rows * cols, -1, np.int64)
@@ -108,15 +84,30 @@ def breach(height_HxW, eps):
                     continue
                 n = ni * cols + nj
                 seen[n] = True
-                parent[n] = c
-                level, p = h[n], c
-                while p >= 0 and h[p] >= level:  # the way out must descend from n: carve it
-                    level -= eps
-                    h[p] = level
-                    p = parent[p]
+                if carve:
+                    parent[n] = c
+                    level, p = h[n], c
+                    while p >= 0 and h[p] >= level:  # the way out must descend from n: carve it
+                        level -= eps
+                        h[p] = level
+                        p = parent[p]
+                else:
+                    h[n] = max(h[n], h[c])
                 _push(heap_h, heap_k, count, h[n], n)
                 count += 1
     return h.reshape(rows, cols)
+
+
+@numba.njit(cache=True, nogil=True)
+def fill(height_HxW):
+    """Each cell's level once every closed depression is filled to its spill height."""
+    return _flood(height_HxW, 0.0, False)
+
+
+@numba.njit(cache=True, nogil=True)
+def breach(height_HxW, eps):
+    """Complete breaching of one block, its edge cells the outlets (Lindsay 2016)."""
+    return _flood(height_HxW, eps, True)
 
 
 @numba.njit(cache=True, parallel=True)

@@ -2,8 +2,8 @@
 
 Imported only by the functions that flood (numba's start-up is paid by worlds that drain). Each flood
 starts from the block's edge cells and visits cells in (level, flat index) order from a binary heap
-on arrays, so its result does not depend on how the heap breaks ties. `breach_blocks` floods many
-blocks at once, in parallel on the CPU's cores.
+on arrays, so its result does not depend on how the heap breaks ties. The functions release the
+GIL, so threads may flood blocks side by side (`hydrology.breach_many`).
 """
 
 from __future__ import annotations
@@ -110,11 +110,11 @@ def breach(height_HxW, eps):
     return _flood(height_HxW, eps, True)
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True, nogil=True)
 def breach_blocks(blocks_NxBxB, eps, fill_fraction):
     """`breach` of each block, after raising each cell by `fill_fraction` of its `fill` depth."""
     out = np.empty(blocks_NxBxB.shape, np.float64)
-    for b in numba.prange(blocks_NxBxB.shape[0]):
+    for b in range(blocks_NxBxB.shape[0]):
         h = blocks_NxBxB[b].astype(np.float64)
         if fill_fraction > 0:
             h = h + fill_fraction * (fill(h) - h)

@@ -17,33 +17,34 @@ def _pop(heap_h, heap_k, count):
     """Removes the heap's first (lowest) entry; returns its index. `count` is the size before."""
     c = heap_k[0]
     count -= 1
-    heap_h[0], heap_k[0] = heap_h[count], heap_k[count]
+    level, k = heap_h[count], heap_k[count]  # the last entry, sifted down from the top
     at = 0
-    while True:  # sift down
-        low = at
-        for child in (2 * at + 1, 2 * at + 2):
-            if child < count and (heap_h[child] < heap_h[low]
-                                  or (heap_h[child] == heap_h[low] and heap_k[child] < heap_k[low])):
-                low = child
-        if low == at:
-            return c
-        heap_h[low], heap_h[at] = heap_h[at], heap_h[low]
-        heap_k[low], heap_k[at] = heap_k[at], heap_k[low]
+    while True:
+        low = 2 * at + 1
+        if low >= count:
+            break
+        right = low + 1
+        if right < count and (heap_h[right] < heap_h[low] or (heap_h[right] == heap_h[low] and heap_k[right] < heap_k[low])):
+            low = right
+        if level < heap_h[low] or (level == heap_h[low] and k < heap_k[low]):
+            break
+        heap_h[at], heap_k[at] = heap_h[low], heap_k[low]
         at = low
+    heap_h[at], heap_k[at] = level, k
+    return c
 
 
 @numba.njit(cache=True, nogil=True)
 def _push(heap_h, heap_k, count, level, k):
     """Adds (level, k) to a heap of `count` entries."""
-    heap_h[count], heap_k[count] = level, k
-    child = count
-    while child > 0:  # sift up
-        up = (child - 1) // 2
-        if heap_h[up] < heap_h[child] or (heap_h[up] == heap_h[child] and heap_k[up] < heap_k[child]):
+    at = count
+    while at > 0:  # sift up
+        up = (at - 1) // 2
+        if heap_h[up] < level or (heap_h[up] == level and heap_k[up] < k):
             break
-        heap_h[up], heap_h[child] = heap_h[child], heap_h[up]
-        heap_k[up], heap_k[child] = heap_k[child], heap_k[up]
-        child = up
+        heap_h[at], heap_k[at] = heap_h[up], heap_k[up]
+        at = up
+    heap_h[at], heap_k[at] = level, k
 
 
 @numba.njit(cache=True, nogil=True)
@@ -77,12 +78,11 @@ def _flood(height_HxW, eps, carve):
         c = _pop(heap_h, heap_k, count)
         count -= 1
         ci, cj = c // cols, c % cols
-        for di in range(-1, 2):
-            for dj in range(-1, 2):
-                ni, nj = ci + di, cj + dj
-                if (di == 0 and dj == 0) or not (0 <= ni < rows and 0 <= nj < cols) or seen[ni * cols + nj]:
-                    continue
+        for ni in range(max(ci - 1, 0), min(ci + 2, rows)):  # the 8 neighbours (c itself is seen)
+            for nj in range(max(cj - 1, 0), min(cj + 2, cols)):
                 n = ni * cols + nj
+                if seen[n]:
+                    continue
                 seen[n] = True
                 if carve:
                     parent[n] = c

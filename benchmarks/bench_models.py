@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/bench_models.py [MODEL ...] [--repeats 7]
 
 Each model's programs are compiled first, then timed `--repeats` times, interleaved between models
-so that load on a shared machine hits them alike, in two ways:
+so that load on a shared machine hits them alike, in three ways:
 
 - a map: a 1024 x 1024 region (4 x 4 chunks of 256 x 256 samples, the unit every map and world is
   made of) from a new world each time, as `generate` makes it; per chunk;

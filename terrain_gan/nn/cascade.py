@@ -165,7 +165,7 @@ class CascadeGenerator(nnx.Module):
     """Model v2: the coarse level's layout at 4x the cell, then the detail level on it.
 
     Both levels are pure functions of (world key, lattice position), so a chunk of the output is
-    too: `chunk` computes the coarse samples a chunk's detail needs (its own `FACTOR`-times smaller
+    too: `chunk_network` computes the coarse samples a chunk's detail needs (its own `FACTOR`-times smaller
     region plus the detail margin) from the coarse latents around them, converts them to the
     detail level's normalisation and runs the detail level. Heights leave normalised as the detail
     level's data (`norm[1]`).
@@ -180,24 +180,15 @@ class CascadeGenerator(nnx.Module):
     """
 
     def __init__(self, coarse: nnx.Module, detail: DetailGenerator, norm: tuple[tuple[float, float], ...],
-                 drain_block: int = 0, detail_drain_block: int = 0, detail_drain_fill: float = 0.0):
+                 cfg: ModelConfig):
         self.coarse, self.detail = coarse, detail
         self.norm = norm  # ((mean, std) of the coarse level's data, (mean, std) of the detail level's)
-        self.drain_block, self.detail_drain_block = drain_block, detail_drain_block
-        self.detail_drain_fill = detail_drain_fill
-        self.apron = detail_drain_block // 2  # output samples made beyond a chunk on each side
+        # the cascade config's drainage (`[model] drain_block`, `detail_drain_block`, `detail_drain_fill`)
+        self.drain_block, self.detail_drain_block = cfg.drain_block, cfg.detail_drain_block
+        self.detail_drain_fill = cfg.detail_drain_fill
+        self.apron = cfg.detail_drain_block // 2  # output samples made beyond a chunk on each side
 
     STRIDE = 16  # tiles start every 16 samples, as with v1 (any multiple of the detail lattice would do)
-
-    def chunk(self, key, ci, cj, chunk: int, period_samples=None, lift=None):
-        """Normalised heights of output samples [ci*chunk, (ci+1)*chunk) x [cj*chunk, ...) (`chunk` static).
-
-        `lift(g, rows, cols, mean, std)`, if given, turns the coarse level's normalised output g on
-        world rows x cols (the output-sample coordinates of coarse sample centres) into metres: a
-        world layout (guide map, relief) enters there, and the detail level follows it.
-        """
-        inputs = self.chunk_inputs(key, ci, cj, chunk, period_samples)
-        return self.chunk_network(inputs, ci, cj, chunk, lift)
 
     def _chunk_geometry(self, chunk: int):
         """(n condition samples, margin m, coarse cells per chunk, first cell before it) of a chunk.
@@ -222,7 +213,13 @@ class CascadeGenerator(nnx.Module):
         return (field, noise) + tuple(self.detail_inputs(key, ci, cj, chunk, period_samples))
 
     def chunk_network(self, inputs, ci, cj, chunk: int, lift=None):
-        """`chunk`'s heights from `chunk_inputs`' latents."""
+        """Normalised heights of output samples [ci*chunk, (ci+1)*chunk) x [cj*chunk, ...) (`chunk`
+        static) from `chunk_inputs`' latents.
+
+        `lift(g, rows, cols, mean, std)`, if given, turns the coarse level's normalised output g on
+        world rows x cols (the output-sample coordinates of coarse sample centres) into metres: a
+        world layout (guide map, relief) enters there, and the detail level follows it.
+        """
         field, noise, z, nz = inputs
         n, m, _, first_cell = self._chunk_geometry(chunk)
         reach = m + self.drain_block  # coarse samples needed beyond the chunk's own, per side
@@ -316,8 +313,7 @@ def from_levels(levels, where: str, model_cfg: ModelConfig) -> CascadeGenerator:
         raise TerrainGanError(f"{where}: a cascade is a spatial coarse level and a detail level")
     coarse = model_lib.make_generator(cfgs[0].model, rngs=nnx.Rngs(0))
     detail = DetailGenerator(cfgs[1].model, rngs=nnx.Rngs(1))
-    return CascadeGenerator(coarse, detail, norm, model_cfg.drain_block, model_cfg.detail_drain_block,
-                            model_cfg.detail_drain_fill)
+    return CascadeGenerator(coarse, detail, norm, model_cfg)
 
 
 def make_generator(cfg: ModelConfig, *, rngs: nnx.Rngs) -> nnx.Module:

@@ -22,7 +22,6 @@ only picks which cell is each cell's spill cell, an integer, so nothing needs it
 from __future__ import annotations
 
 import functools
-import heapq
 
 import jax
 import jax.numpy as jnp
@@ -58,48 +57,22 @@ def depression_depth(height_BxHxW: jax.Array) -> jax.Array:
 
 
 def spill_cells(height_BxHxW: np.ndarray) -> np.ndarray:
-    """For each cell, the flat index (within its window) of the cell whose height it fills up to."""
+    """For each cell, the flat index (within its window) of the cell whose height it fills up to:
+    a priority flood (Barnes et al. 2014) from the window's edges, D8 (`nn.floods`)."""
     h = np.ascontiguousarray(height_BxHxW, dtype=np.float32)
-    kernel = require()
-    return np.stack([kernel(window) for window in h])
+    floods = require()
+    return np.stack([floods.spill_cells(window) for window in h])
 
 
 @functools.cache
 def require():
-    """The compiled flood, or one clear error if numba is missing (call before training: inside a
-    jitted step the error would surface as the callback's traceback)."""
+    """The compiled floods (`nn.floods`), or one clear error if numba is missing (call before
+    training: inside a jitted step the error would surface as the callback's traceback)."""
     try:
-        import numba
+        import numba  # noqa: F401  (asked first: `floods` may be imported already)
+
+        from terrain_gan.nn import floods
     except ImportError:
         raise TerrainGanError("train.drainage and model.d_drainage need numba, a dependency of terrain-gan: "
                               "pip install numba") from None
-    return numba.njit(cache=True)(_priority_flood)
-
-
-def _priority_flood(h_HxW):
-    """Priority flood (Barnes et al. 2014) from the edges, D8, recording each cell's spill cell."""
-    rows, cols = h_HxW.shape
-    spill = np.arange(rows * cols, dtype=np.int32).reshape(rows, cols)
-    level = h_HxW.astype(np.float64)
-    closed = np.zeros((rows, cols), np.bool_)
-    heap = [(0.0, 0)]  # numba types a list by its first item: (height, flat index)
-    heap.pop()
-    for i in range(rows):
-        for j in range(cols):
-            if i == 0 or j == 0 or i == rows - 1 or j == cols - 1:
-                closed[i, j] = True
-                heapq.heappush(heap, (level[i, j], i * cols + j))
-    while heap:
-        lev, idx = heapq.heappop(heap)
-        i, j = idx // cols, idx % cols
-        for di in range(-1, 2):
-            for dj in range(-1, 2):
-                ni, nj = i + di, j + dj
-                if ni < 0 or nj < 0 or ni >= rows or nj >= cols or closed[ni, nj]:
-                    continue
-                closed[ni, nj] = True
-                if level[ni, nj] <= lev:
-                    level[ni, nj] = lev
-                    spill[ni, nj] = spill[i, j]
-                heapq.heappush(heap, (level[ni, nj], ni * cols + nj))
-    return spill
+    return floods

@@ -1,6 +1,7 @@
-"""Priority floods over blocks of heights, compiled by numba: the host loops of `nn.hydrology`.
+"""Priority floods over blocks of heights, compiled by numba: the host loops of `nn.hydrology` (fill,
+breach) and of `nn.drainage` (spill cells).
 
-Imported only by the functions that flood (numba's start-up is paid by worlds that drain). Each flood
+Imported only by the functions that flood (numba's start-up is paid by what floods). Each flood
 starts from the block's edge cells and visits cells in (level, flat index) order from a binary heap
 on arrays, so its result does not depend on how the heap breaks ties. The functions release the
 GIL, so threads may flood blocks side by side (`hydrology.breach_many`).
@@ -64,13 +65,14 @@ def _start(h, rows, cols, seen, heap_h, heap_k):
 
 @numba.njit(cache=True, nogil=True)
 def _flood(height_HxW, eps, carve):
-    """A priority flood of one block from its edge (float64 out). `carve` False: each cell is raised
-    to the level of the cell that found it, if lower (a fill). True: a cell found no higher than
-    the cell that found it gets the path back to the edge carved to descend from it by `eps` per
-    cell (a complete breach)."""
+    """A priority flood of one block from its edge: (levels float64, spill cells). `carve` False: each
+    cell no higher than the cell that found it is raised to its level and spills where it does (a
+    fill). True: a cell found no higher than the cell that found it gets the path back to the edge
+    carved to descend from it by `eps` per cell (a complete breach; spill cells not kept)."""
     rows, cols = height_HxW.shape
     h = height_HxW.astype(np.float64).copy().reshape(rows * cols)
     parent = np.full(rows * cols, -1, np.int64)
+    spill = np.arange(rows * cols)
     seen = np.zeros(rows * cols, np.bool_)
     heap_h, heap_k = np.empty(rows * cols, np.float64), np.empty(rows * cols, np.int64)
     count = _start(h, rows, cols, seen, heap_h, heap_k)
@@ -91,23 +93,30 @@ def _flood(height_HxW, eps, carve):
                         level -= eps
                         h[p] = level
                         p = parent[p]
-                else:
-                    h[n] = max(h[n], h[c])
+                elif h[n] <= h[c]:
+                    h[n] = h[c]
+                    spill[n] = spill[c]
                 _push(heap_h, heap_k, count, h[n], n)
                 count += 1
-    return h.reshape(rows, cols)
+    return h.reshape(rows, cols), spill.reshape(rows, cols)
 
 
 @numba.njit(cache=True, nogil=True)
 def fill(height_HxW):
     """Each cell's level once every closed depression is filled to its spill height."""
-    return _flood(height_HxW, 0.0, False)
+    return _flood(height_HxW, 0.0, False)[0]
+
+
+@numba.njit(cache=True, nogil=True)
+def spill_cells(height_HxW):
+    """For each cell, the flat index of the cell whose height it fills up to (itself outside depressions)."""
+    return _flood(height_HxW, 0.0, False)[1].astype(np.int32)
 
 
 @numba.njit(cache=True, nogil=True)
 def breach(height_HxW, eps):
     """Complete breaching of one block, its edge cells the outlets (Lindsay 2016)."""
-    return _flood(height_HxW, eps, True)
+    return _flood(height_HxW, eps, True)[0]
 
 
 @numba.njit(cache=True, nogil=True)

@@ -51,6 +51,8 @@ def breach_many(blocks_NxBxB: np.ndarray, eps: float = EPS_M, fill: float = 0.0)
     from terrain_gan.nn import floods  # numba's start-up, only for worlds that drain
 
     blocks = np.ascontiguousarray(blocks_NxBxB, dtype=np.float64)
+    if len(blocks) == 1:  # a world's coarse blocks come one at a time
+        return floods.breach_blocks(blocks, float(eps), float(fill))
     parts = np.array_split(blocks, min(len(blocks), _CORES))
     done = _threads().map(lambda part: floods.breach_blocks(part, float(eps), float(fill)), parts)
     return np.concatenate(list(done))

@@ -253,8 +253,7 @@ def run_cascade(cfg: config_lib.Config, config_path: str | Path, workdir: str | 
         seconds += float(levels[-1].meta.get("seconds", 0.0))
     generator = cascade.CascadeGenerator(levels[0].generator, levels[1].generator,
                                          tuple((m.height_mean_m, m.height_std_m) for m in levels),
-                                         cfg.model.drain_block, cfg.model.detail_drain_block,
-                                         cfg.model.detail_drain_fill)
+                                         cfg.model)
     metas = [dict(config=m.meta["config"], normalisation=m.meta["normalisation"], step=m.meta["step"],
                   seconds=m.meta.get("seconds")) for m in levels]
     out = workdir / "weights.npz"

@@ -43,6 +43,13 @@ class ModelConfig:
     # cascade: breach the coarse layout's closed basins into valleys on a lattice of blocks this many
     # coarse samples wide (nn/hydrology.py; a divisor of 64, the coarse samples of a world chunk; 0 = off)
     drain_block: int = 0
+    # ... and then incise each drained block's flow lines into branching valleys: this many steps of
+    # stream-power erosion, each lowering a cell towards its steepest lower neighbour by
+    # F = erosion_k * A^erosion_m per cell of distance, A the area it drains in coarse cells
+    # (nn/floods.py `erode`; 0 = off)
+    erosion_steps: int = 0
+    erosion_k: float = 0.0
+    erosion_m: float = 0.5
     # cascade: breach the finished map's closed basins the same way, on blocks this many output
     # samples wide (16, 32 or 64; each chunk then makes half a block more on each side; 0 = off)
     detail_drain_block: int = 0
@@ -137,6 +144,15 @@ def validate(cfg: Config, where: str) -> Config:
         if cfg.model.drain_block and not (cfg.model.drain_block >= 8 and 64 % cfg.model.drain_block == 0):
             raise TerrainGanError(f"{where}: model.drain_block must be 0 (off) or 8, 16, 32 or 64 coarse samples, "
                                   f"got {cfg.model.drain_block}")
+        erosion = cfg.model.erosion_steps, cfg.model.erosion_k, cfg.model.erosion_m
+        if erosion[0] < 0:
+            raise TerrainGanError(f"{where}: model.erosion_steps must be 0 (off) or more, got {erosion[0]}")
+        if erosion[0] and not cfg.model.drain_block:
+            raise TerrainGanError(f"{where}: model.erosion_steps needs model.drain_block (it erodes the drained blocks)")
+        if erosion[0] and not erosion[1] > 0:
+            raise TerrainGanError(f"{where}: model.erosion_k must be positive, got {erosion[1]}")
+        if erosion[0] and not 0 < erosion[2] <= 1:
+            raise TerrainGanError(f"{where}: model.erosion_m must be above 0 and at most 1, got {erosion[2]}")
         if cfg.model.detail_drain_block not in (0, 16, 32, 64):
             raise TerrainGanError(f"{where}: model.detail_drain_block must be 0 (off) or 16, 32 or 64 output samples, "
                                   f"got {cfg.model.detail_drain_block}")
@@ -150,6 +166,7 @@ def validate(cfg: Config, where: str) -> Config:
         (not cfg.levels, "levels are for a cascade (model.kind = 'cascade')"),
         (not cfg.model.drain_block, "model.drain_block is for a cascade (model.kind = 'cascade')"),
         (not cfg.model.detail_drain_block, "model.detail_drain_block is for a cascade (model.kind = 'cascade')"),
+        (not cfg.model.erosion_steps, "model.erosion_steps is for a cascade (model.kind = 'cascade')"),
         (not cfg.model.detail_drain_fill, "model.detail_drain_fill is for a cascade (model.kind = 'cascade')"),
         (cfg.train.loss in ("ns", "hinge", "bce"), "train.loss must be 'ns', 'hinge' or 'bce'"),
         (cfg.data.region_weight in ("windows", "sqrt"), "data.region_weight must be 'windows' or 'sqrt'"),

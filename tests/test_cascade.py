@@ -70,10 +70,12 @@ def model(trained):
 
 @pytest.fixture(scope="module")
 def drained(trained):
-    """The same trained levels in a cascade that drains its coarse layout on 16-sample blocks and its
-    finished heights on 32-sample blocks, half filling their depressions first (`nn.hydrology`)."""
+    """The same trained levels in a cascade that drains its coarse layout on 16-sample blocks, eroding
+    them, and its finished heights on 32-sample blocks, half filling their depressions first
+    (`nn.hydrology`)."""
     (trained / "drained.toml").write_text(LEVELS["cascade.toml"].replace("smoke_cascade", "smoke_drained")
-                                          + "drain_block = 16\ndetail_drain_block = 32\ndetail_drain_fill = 0.5\n")
+                                          + "drain_block = 16\nerosion_steps = 5\nerosion_k = 0.2\n"
+                                          + "detail_drain_block = 32\ndetail_drain_fill = 0.5\n")
     for level in ("smoke_coarse", "smoke_detail"):  # finished levels: the cascade only assembles them
         shutil.copytree(trained / "run" / level, trained / "drained" / level)
     cfg = config.load(trained / "drained.toml")
@@ -157,6 +159,7 @@ def test_drained_cascade_holds_shallower_closed_depressions(model, drained):
     """Breached layout and finished heights: a drained chunk's closed depressions at the scale of its
     blocks hold far less water."""
     assert (drained.generator.drain_block, drained.generator.detail_drain_block) == (16, 32)
+    assert drained.generator.erosion == hydrology.Erosion(5, 0.2, 0.5)
     assert (model.generator.drain_block, model.generator.detail_drain_block) == (0, 0)
     key = jax.random.key(9)
     chunk = lambda m: m.chunk_network(m.chunk_inputs(key, 0, 0, 256), 0, 0, 256)  # noqa: E731

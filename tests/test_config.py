@@ -28,6 +28,15 @@ def test_shipped_configs_load_and_differ_where_declared():
     ("levels = ['a.toml', 'b.toml']\n[model]\nkind = 'cascade'\ndrain_block = 48", "model.drain_block must be 0"),
     ("[model]\ndetail_drain_block = 64", "model.detail_drain_block is for a cascade"),
     ("levels = ['a.toml', 'b.toml']\n[model]\nkind = 'cascade'\ndetail_drain_block = 8", "model.detail_drain_block must be 0"),
+    ("[model]\nerosion_steps = 10", "model.erosion_steps is for a cascade"),
+    ("levels = ['a.toml', 'b.toml']\n[model]\nkind = 'cascade'\nerosion_steps = 10\nerosion_k = 0.1",
+     "model.erosion_steps needs model.drain_block"),
+    ("levels = ['a.toml', 'b.toml']\n[model]\nkind = 'cascade'\ndrain_block = 64\nerosion_steps = -1",
+     "model.erosion_steps must be 0"),
+    ("levels = ['a.toml', 'b.toml']\n[model]\nkind = 'cascade'\ndrain_block = 64\nerosion_steps = 10",
+     "model.erosion_k must be positive"),
+    ("levels = ['a.toml', 'b.toml']\n[model]\nkind = 'cascade'\ndrain_block = 64\nerosion_steps = 10\n"
+     "erosion_k = 0.1\nerosion_m = 1.5", "model.erosion_m must be above 0"),
     ("train = 3", "expected a table"),
     ("[model\n", "not valid TOML"),
 ])

@@ -47,12 +47,63 @@ def test_blocks_breached_together_are_each_breached_alone():
     """`breach_many` shares the blocks among threads and puts them back in order, even from many
     threads at once (worlds may be made from several)."""
     blocks = np.random.default_rng(0).normal(size=(13, 32, 32)) * 10.0
-    alone = np.stack([hydrology.breach(b, fill=0.3) for b in blocks])
+    erosion = hydrology.Erosion(3, 0.1, 0.5)
+    alone = np.stack([hydrology.breach(b, fill=0.3, erosion=erosion) for b in blocks])
     with concurrent.futures.ThreadPoolExecutor(4) as pool:
-        together = list(pool.map(lambda _: hydrology.breach_many(blocks, fill=0.3), range(8)))
+        together = list(pool.map(lambda _: hydrology.breach_many(blocks, fill=0.3, erosion=erosion), range(8)))
     for out in together:
         np.testing.assert_array_equal(out, alone)
     assert not np.array_equal(alone[0], alone[1])
+
+
+def _steepest_drop(h):
+    """Each cell's steepest downhill slope (metres per cell) towards its eight neighbours."""
+    p = np.pad(h, 1, mode="edge")
+    return np.max([(h - p[1 + di:1 + di + h.shape[0], 1 + dj:1 + dj + h.shape[1]]) / np.hypot(di, dj)
+                   for di in (-1, 0, 1) for dj in (-1, 0, 1) if di or dj], axis=0)
+
+
+def test_erosion_cuts_valleys_that_deepen_with_the_area_they_drain_and_keeps_the_block_drained():
+    """Stream-power incision (`floods.erode`) of a rough massif: lowered most along the flow lines that
+    drain most, whose slopes fall (concave valleys between steep sides); the edge (the base level)
+    kept, every basin still breached, and more steps cut further."""
+    import pyflwdir
+
+    i = np.arange(64.0) - 31.5
+    massif = 1500.0 - 0.6 * np.add.outer(i ** 2, i ** 2)
+    h = massif + fbm_heightmap(64, beta=2.6, seed=4, cell_size_m=360.0, relief_m=300.0)
+    assert drainage.depression_fraction(h.astype(np.float32), 360.0) > 0.01
+    breached = hydrology.breach(h)
+    eroded = hydrology.breach(h, erosion=hydrology.Erosion(10, 0.1, 0.5))
+    assert drainage.depression_fraction(eroded.astype(np.float32), 360.0) == 0.0
+    cut = breached - eroded
+    assert (cut >= 0).all()
+    np.testing.assert_array_equal(cut[[0, -1], :], 0.0), np.testing.assert_array_equal(cut[:, [0, -1]], 0.0)
+    area = pyflwdir.from_dem(eroded.astype(np.float32)).upstream_area(unit="cell")[1:-1, 1:-1]
+    ridges, valleys = area == 1, area >= 50
+    assert valleys.sum() > 100
+    inner = cut[1:-1, 1:-1]
+    assert np.median(inner[valleys]) > 2 * np.median(inner[ridges]), (np.median(inner[valleys]), np.median(inner[ridges]))
+    slope_ratio = lambda x: np.median(_steepest_drop(x)[1:-1, 1:-1][valleys]) / np.median(  # noqa: E731
+        _steepest_drop(x)[1:-1, 1:-1][ridges])
+    assert slope_ratio(eroded) < 0.5 * slope_ratio(breached), (slope_ratio(eroded), slope_ratio(breached))
+    more = hydrology.breach(h, erosion=hydrology.Erosion(20, 0.1, 0.5))
+    assert (eroded - more).mean() > 1.0
+
+
+def test_a_channel_running_diagonally_is_opened_between_its_cells():
+    """A diagonal channel's steps pass between two cells that touch it only at their corners; erosion
+    lowers those to the step's mid-height, so the valley floor is continuous, not a string of beads."""
+    i = np.arange(32.0)
+    valley = 50.0 * np.abs(np.subtract.outer(i, i)) + 5.0 * np.add.outer(i, i)  # down the diagonal to (0, 0)
+    eroded = hydrology.breach(valley, erosion=hydrology.Erosion(5, 0.1, 0.5))
+    floor = np.diagonal(eroded)
+    beside = np.diagonal(eroded, offset=1)  # cells (k, k + 1), between floor cells k and k + 1
+    mid = 0.5 * (floor[:-1] + floor[1:])
+    # (the step from the cell below the edge drains nothing but itself, and is left)
+    assert (beside[1:-2] <= mid[1:-2] + 1e-9).all()
+    assert (valley[1:-3, 2:-2].diagonal() - beside[1:-2] > 40.0).all()  # they stood 50 m above the floor
+    assert drainage.depression_fraction(eroded.astype(np.float32), 360.0) == 0.0
 
 
 def test_drained_fbm_keeps_few_basins():

@@ -172,7 +172,8 @@ class CascadeGenerator(nnx.Module):
 
     With `drain_block` the coarse layout is drained first (`nn.hydrology`): its closed basins are
     breached on a world-anchored lattice of blocks that many coarse samples wide, for which each
-    chunk computes its coarse samples one block further out on each side. With
+    chunk computes its coarse samples one block further out on each side; with `erosion_steps` each
+    breached block's flow lines are then incised into valley networks (`floods.erode`). With
     `detail_drain_block` the finished heights are drained the same way, on blocks that many output
     samples wide, each depression first filled by the fraction `detail_drain_fill` of its depth:
     blocks of the chunk lattice's multiples, so a chunk needs its heights half a block (`apron`)
@@ -183,8 +184,9 @@ class CascadeGenerator(nnx.Module):
                  cfg: ModelConfig):
         self.coarse, self.detail = coarse, detail
         self.norm = norm  # ((mean, std) of the coarse level's data, (mean, std) of the detail level's)
-        # the cascade config's drainage (`[model] drain_block`, `detail_drain_block`, `detail_drain_fill`)
+        # the cascade config's drainage (`[model] drain_block`, `erosion_*`, `detail_drain_block`, `detail_drain_fill`)
         self.drain_block, self.detail_drain_block = cfg.drain_block, cfg.detail_drain_block
+        self.erosion = hydrology.Erosion(cfg.erosion_steps, cfg.erosion_k, cfg.erosion_m)
         self.detail_drain_fill = cfg.detail_drain_fill
         self.apron = cfg.detail_drain_block // 2  # output samples made beyond a chunk on each side
 
@@ -228,7 +230,7 @@ class CascadeGenerator(nnx.Module):
         c = c[crop:crop + n + 2 * reach, crop:crop + n + 2 * reach]
         metres = self._layout_metres(c, ci * n - reach, cj * n - reach, lift)
         if self.drain_block:
-            metres = hydrology.drain(metres, ci * n - reach, cj * n - reach, self.drain_block)
+            metres = hydrology.drain(metres, ci * n - reach, cj * n - reach, self.drain_block, erosion=self.erosion)
         return self.detail_network(metres, z, nz, ci * chunk, cj * chunk)
 
     # ---- the same chunk in three steps, for worlds that keep each layout block once (`world.synth`) -----

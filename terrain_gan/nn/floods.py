@@ -1,5 +1,5 @@
 """Priority floods over blocks of heights, compiled by numba: the host loops of `nn.hydrology` (fill,
-breach) and of `nn.drainage` (spill cells).
+breach, erode) and of `nn.drainage` (spill cells).
 
 Imported only by the functions that flood (numba's start-up is paid by what floods). Each flood
 starts from the block's edge cells and visits cells in (level, flat index) order from a binary heap
@@ -120,12 +120,111 @@ def breach(height_HxW, eps):
 
 
 @numba.njit(cache=True, nogil=True)
-def breach_blocks(blocks_NxBxB, eps, fill_fraction):
-    """`breach` of each block, after raising each cell by `fill_fraction` of its `fill` depth."""
+def _downstream_first(receiver, donors, first, order):
+    """Fills `order` with every cell, each after its receiver (base-level cells, receiver -1, first):
+    a breadth-first walk up the drainage tree. `donors[first[c]:first[c + 1]]` are the cells c drains."""
+    n = receiver.size
+    first[:] = 0
+    for c in range(n):
+        if receiver[c] >= 0:
+            first[receiver[c] + 1] += 1
+    for c in range(n):
+        first[c + 1] += first[c]
+    filled = first[:n].copy()
+    count = 0
+    for c in range(n):
+        if receiver[c] >= 0:
+            donors[filled[receiver[c]]] = c
+            filled[receiver[c]] += 1
+        else:
+            order[count] = c
+            count += 1
+    head = 0
+    while head < count:
+        c = order[head]
+        head += 1
+        for t in range(first[c], first[c + 1]):
+            order[count] = donors[t]
+            count += 1
+
+
+@numba.njit(cache=True, nogil=True)
+def erode(drained_HxW, steps, k, m):
+    """`steps` steps of stream-power incision of a drained block (every cell off its edge has a lower
+    neighbour), its edge cells the fixed base level: Braun & Willett's (2013) implicit scheme with
+    n = 1. Each step routes every cell to its steepest lower neighbour (D8), accumulates the area
+    draining through each cell (in cells, itself included) and lowers each cell, receivers first,
+    to h' = (h + F h'_receiver) / (1 + F), F = k A^m / (distance to the receiver in cells).
+
+    Valleys deepen with the area they drain and ridges keep their height, so the block's flow lines
+    become a branching valley network whose slopes fall as A^-m downstream (concavity m). A cell
+    stays above its receiver, so the block stays drained.
+    """
+    rows, cols = drained_HxW.shape
+    n = rows * cols
+    h = drained_HxW.astype(np.float64).copy().reshape(n)
+    receiver, run, area = np.empty(n, np.int64), np.empty(n, np.float64), np.empty(n, np.float64)
+    donors, first, order = np.empty(n, np.int64), np.empty(n + 1, np.int64), np.empty(n, np.int64)
+    gain = k * np.arange(n + 1.0) ** m  # k A^m for every area A (a whole number of cells)
+    diagonal = np.sqrt(2.0)
+    for _ in range(steps):
+        receiver[:], run[:] = -1, 1.0  # the edge cells: the base level
+        for ci in range(1, rows - 1):
+            for cj in range(1, cols - 1):
+                c, best = ci * cols + cj, 0.0
+                for ni in range(ci - 1, ci + 2):
+                    for nj in range(cj - 1, cj + 2):
+                        d = 1.0 if ni == ci or nj == cj else diagonal
+                        slope = (h[c] - h[ni * cols + nj]) / d  # 0 for c itself
+                        if slope > best:
+                            receiver[c], run[c], best = ni * cols + nj, d, slope
+        _downstream_first(receiver, donors, first, order)
+        area[:] = 1.0
+        for t in range(n - 1, -1, -1):
+            c = order[t]
+            if receiver[c] >= 0:
+                area[receiver[c]] += area[c]
+        for t in range(n):
+            c = order[t]
+            if receiver[c] >= 0:
+                f = gain[int(area[c])] / run[c]
+                h[c] = (h[c] + f * h[receiver[c]]) / (1.0 + f)
+    if steps > 0:
+        _open_corners(h, receiver, area, rows, cols)
+    return h.reshape(rows, cols)
+
+
+@numba.njit(cache=True, nogil=True)
+def _open_corners(h, receiver, area, rows, cols):
+    """Lowers the two cells beside each diagonal step of a channel (a cell draining another) to the
+    step's mid-height where they stand above it (the block's edge excepted): otherwise a channel running diagonally is a chain
+    of cells touching at their corners, which interpolation draws as a string of beads. A lowered
+    cell stays above the step's lower end, its neighbour, so the block stays drained."""
+    before = h.copy()
+    for c in range(rows * cols):
+        r = receiver[c]
+        if r < 0 or area[c] < 2.0:
+            continue
+        ci, cj, ri, rj = c // cols, c % cols, r // cols, r % cols
+        if ci == ri or cj == rj:
+            continue
+        mid = 0.5 * (before[c] + before[r])
+        for ai, aj in ((ci, rj), (ri, cj)):
+            if 0 < ai < rows - 1 and 0 < aj < cols - 1:  # the edge is the base level
+                h[ai * cols + aj] = min(h[ai * cols + aj], mid)
+
+
+@numba.njit(cache=True, nogil=True)
+def breach_blocks(blocks_NxBxB, eps, fill_fraction, erode_steps=0, erode_k=0.0, erode_m=0.5):
+    """`breach` of each block, after raising each cell by `fill_fraction` of its `fill` depth, then
+    `erode`d for `erode_steps` steps."""
     out = np.empty(blocks_NxBxB.shape, np.float64)
     for b in range(blocks_NxBxB.shape[0]):
         h = blocks_NxBxB[b].astype(np.float64)
         if fill_fraction > 0:
             h = h + fill_fraction * (fill(h) - h)
-        out[b] = breach(h, eps)
+        h = breach(h, eps)
+        if erode_steps > 0:
+            h = erode(h, erode_steps, erode_k, erode_m)
+        out[b] = h
     return out

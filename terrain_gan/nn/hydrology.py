@@ -24,6 +24,7 @@ The floods are host loops, compiled by numba.
 from __future__ import annotations
 
 import concurrent.futures
+import dataclasses
 import functools
 import os
 
@@ -34,28 +35,47 @@ import numpy as np
 EPS_M = 0.01  # the drop in metres a breach keeps per cell along its way out
 
 
-def breach(height_HxW: np.ndarray, eps: float = EPS_M, fill: float = 0.0) -> np.ndarray:
+@dataclasses.dataclass(frozen=True)
+class Erosion:
+    """Stream-power incision of each breached block (`floods.erode`): `steps` implicit steps lowering
+    each cell towards its steepest lower neighbour by F = k A^m per cell of distance, A the area it
+    drains in cells. No steps: none."""
+
+    steps: int = 0
+    k: float = 0.0
+    m: float = 0.5
+
+
+NO_EROSION = Erosion()
+
+
+def breach(height_HxW: np.ndarray, eps: float = EPS_M, fill: float = 0.0,
+           erosion: Erosion = NO_EROSION) -> np.ndarray:
     """Heights with every closed depression breached to the block's edge (float64).
 
     With `fill` > 0 each depression is first filled by that fraction of its depth (each cell raised
     towards the depression's spill height), and only the rest is breached: the cut through its rim
-    is that much shallower. Without, heights are only lowered.
+    is that much shallower. Without, heights are only lowered. With `erosion` the breached block's
+    flow lines are then cut into valleys that deepen downstream (`floods.erode`).
     """
-    return breach_many(np.asarray(height_HxW)[None], eps, fill)[0]
+    return breach_many(np.asarray(height_HxW)[None], eps, fill, erosion)[0]
 
 
-def breach_many(blocks_NxBxB: np.ndarray, eps: float = EPS_M, fill: float = 0.0) -> np.ndarray:
+def breach_many(blocks_NxBxB: np.ndarray, eps: float = EPS_M, fill: float = 0.0,
+                erosion: Erosion = NO_EROSION) -> np.ndarray:
     """`breach` of each block, the blocks shared among threads, one per core (the floods release the
     GIL; numba's own `parallel=True` took 13 s more to compile on first use, and its default
     threading layer aborts when two threads enter it at once)."""
     from terrain_gan.nn import floods  # numba's start-up, only for worlds that drain
 
+    def run(part):
+        return floods.breach_blocks(part, float(eps), float(fill), int(erosion.steps), float(erosion.k),
+                                    float(erosion.m))
+
     blocks = np.ascontiguousarray(blocks_NxBxB, dtype=np.float64)
     if len(blocks) == 1:  # a world's coarse blocks come one at a time
-        return floods.breach_blocks(blocks, float(eps), float(fill))
-    parts = np.array_split(blocks, min(len(blocks), _CORES))
-    done = _threads().map(lambda part: floods.breach_blocks(part, float(eps), float(fill)), parts)
-    return np.concatenate(list(done))
+        return run(blocks)
+    return np.concatenate(list(_threads().map(run, np.array_split(blocks, min(len(blocks), _CORES)))))
 
 
 _CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
@@ -103,21 +123,22 @@ def drain_blocks(breached, out_origin: tuple[int, int], out_n: int, block: int) 
 
 
 def drain_region(raw_HxW: np.ndarray, raw_origin: tuple[int, int], out_origin: tuple[int, int], out_n: int,
-                 block: int, fill: float = 0.0) -> np.ndarray:
+                 block: int, fill: float = 0.0, erosion: Erosion = NO_EROSION) -> np.ndarray:
     """`drain_blocks` from raw heights of world samples from `raw_origin`, which must reach at least
-    `block` samples beyond the output on each side (every block that touches it); `fill` as `breach`.
-    The blocks are breached together (`breach_many`)."""
+    `block` samples beyond the output on each side (every block that touches it); `fill` and
+    `erosion` as `breach`. The blocks are breached together (`breach_many`)."""
     r0, c0 = raw_origin
     starts = block_starts(out_origin, out_n, block)
     for br, bc in starts:
         if br < r0 or bc < c0 or br + block > r0 + raw_HxW.shape[0] or bc + block > c0 + raw_HxW.shape[1]:
             raise ValueError("drain_region: the raw heights do not cover every block")
     raw = np.stack([raw_HxW[br - r0:br - r0 + block, bc - c0:bc - c0 + block] for br, bc in starts])
-    breached = dict(zip(starts, breach_many(raw, fill=fill)))
+    breached = dict(zip(starts, breach_many(raw, fill=fill, erosion=erosion)))
     return drain_blocks(lambda br, bc: breached[br, bc], out_origin, out_n, block)
 
 
-def drain(raw_HxW, raw_row0, raw_col0, block: int, reach: int | None = None, fill: float = 0.0):
+def drain(raw_HxW, raw_row0, raw_col0, block: int, reach: int | None = None, fill: float = 0.0,
+          erosion: Erosion = NO_EROSION):
     """`drain_region` in a JAX program: raw heights from world sample (raw_row0, raw_col0), reaching
     `reach` (default `block`) samples beyond the output on each side, -> the drained inner
     (H - 2 reach)^2 samples. Less than a block is enough for an output that starts and ends on a
@@ -127,7 +148,7 @@ def drain(raw_HxW, raw_row0, raw_col0, block: int, reach: int | None = None, fil
 
     def host(raw, r0, c0):
         r0, c0 = int(r0), int(c0)
-        return drain_region(np.asarray(raw), (r0, c0), (r0 + reach, c0 + reach), out_n, block, fill)
+        return drain_region(np.asarray(raw), (r0, c0), (r0 + reach, c0 + reach), out_n, block, fill, erosion)
 
     return jax.pure_callback(host, jax.ShapeDtypeStruct((out_n, out_n), jnp.float32),
                              raw_HxW.astype(jnp.float32), raw_row0, raw_col0, vmap_method="sequential")

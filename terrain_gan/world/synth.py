@@ -158,7 +158,16 @@ class _Memo:
             if key in self._values:
                 self._values.move_to_end(key)
                 return self._values[key]
-        value = np.asarray(self._compute(*key))
+        return self.put(key, self._compute(*key))
+
+    def missing(self, keys) -> list[tuple]:
+        """The `keys` (tuples) not kept now, each once, in order."""
+        with self._lock:
+            return [key for key in dict.fromkeys(keys) if key not in self._values]
+
+    def put(self, key: tuple, value) -> np.ndarray:
+        """Keeps `value`, computed elsewhere, as `compute(*key)`; returns it (read-only)."""
+        value = np.asarray(value)
         value.setflags(write=False)
         with self._lock:
             self._values[key] = value
@@ -196,7 +205,9 @@ class _CascadeLayout:
         self.period = None if period is None else (period[0] // CHUNK, period[1] // CHUNK)  # in chunks
         layout_fn = _cascade_fns(model, period, surface)[0]
         self._raw = _Memo(lambda i, j: layout_fn(key, i, j, params), 0)
-        self._breached = _Memo(lambda r, c: hydrology.breach(self.raw(r, c, self.block, self.block)), 0)
+        self.erosion = model.generator.erosion
+        self._breached = _Memo(lambda r, c: hydrology.breach(self.raw(r, c, self.block, self.block),
+                                                             erosion=self.erosion), 0)
 
     def keep(self, pieces: int) -> None:
         """Keeps the layout of `pieces` chunks, and their blocks on the four lattices."""
@@ -217,6 +228,12 @@ class _CascadeLayout:
         first_r, first_c, size = ci * self.n - self.margin, cj * self.n - self.margin, self.n + 2 * self.margin
         if not self.block:
             return self.raw(first_r, first_c, size, size)
+        starts = hydrology.block_starts((first_r, first_c), size, self.block)
+        missing = self._breached.missing(self._wrap(r, c, self.n) for r, c in starts)
+        if len(missing) > 1:  # breached (and eroded) side by side, one thread per core
+            raw = np.stack([self.raw(r, c, self.block, self.block) for r, c in missing])
+            for key, value in zip(missing, hydrology.breach_many(raw, erosion=self.erosion)):
+                self._breached.put(key, value)
         breached = lambda r, c: self._breached(*self._wrap(r, c, self.n))  # noqa: E731
         return hydrology.drain_blocks(breached, (first_r, first_c), size, self.block)
 

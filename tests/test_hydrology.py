@@ -91,21 +91,6 @@ def test_erosion_cuts_valleys_that_deepen_with_the_area_they_drain_and_keeps_the
     assert (eroded - more).mean() > 1.0
 
 
-def test_a_channel_running_diagonally_is_opened_between_its_cells():
-    """A diagonal channel's steps pass between two cells that touch it only at their corners; erosion
-    lowers those to the step's mid-height, so the valley floor is continuous, not a string of beads."""
-    i = np.arange(32.0)
-    valley = 50.0 * np.abs(np.subtract.outer(i, i)) + 5.0 * np.add.outer(i, i)  # down the diagonal to (0, 0)
-    eroded = hydrology.breach(valley, erosion=hydrology.Erosion(5, 0.1, 0.5))
-    floor = np.diagonal(eroded)
-    beside = np.diagonal(eroded, offset=1)  # cells (k, k + 1), between floor cells k and k + 1
-    mid = 0.5 * (floor[:-1] + floor[1:])
-    # (the step from the cell below the edge drains nothing but itself, and is left)
-    assert (beside[1:-2] <= mid[1:-2] + 1e-9).all()
-    assert (valley[1:-3, 2:-2].diagonal() - beside[1:-2] > 40.0).all()  # they stood 50 m above the floor
-    assert drainage.depression_fraction(eroded.astype(np.float32), 360.0) == 0.0
-
-
 def test_drained_fbm_keeps_few_basins():
     h = fbm_heightmap(256, beta=2.6, seed=1, cell_size_m=360.0, relief_m=1500.0)
     drained = hydrology.drain_region(h, (0, 0), (64, 64), 128, 64)

@@ -189,29 +189,7 @@ def erode(drained_HxW, steps, k, m):
             if receiver[c] >= 0:
                 f = gain[int(area[c])] / run[c]
                 h[c] = (h[c] + f * h[receiver[c]]) / (1.0 + f)
-    if steps > 0:
-        _open_corners(h, receiver, area, rows, cols)
     return h.reshape(rows, cols)
-
-
-@numba.njit(cache=True, nogil=True)
-def _open_corners(h, receiver, area, rows, cols):
-    """Lowers the two cells beside each diagonal step of a channel (a cell draining another) to the
-    step's mid-height where they stand above it (the block's edge excepted): otherwise a channel running diagonally is a chain
-    of cells touching at their corners, which interpolation draws as a string of beads. A lowered
-    cell stays above the step's lower end, its neighbour, so the block stays drained."""
-    before = h.copy()
-    for c in range(rows * cols):
-        r = receiver[c]
-        if r < 0 or area[c] < 2.0:
-            continue
-        ci, cj, ri, rj = c // cols, c % cols, r // cols, r % cols
-        if ci == ri or cj == rj:
-            continue
-        mid = 0.5 * (before[c] + before[r])
-        for ai, aj in ((ci, rj), (ri, cj)):
-            if 0 < ai < rows - 1 and 0 < aj < cols - 1:  # the edge is the base level
-                h[ai * cols + aj] = min(h[ai * cols + aj], mid)
 
 
 @numba.njit(cache=True, nogil=True)

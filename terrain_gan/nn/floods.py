@@ -156,9 +156,12 @@ def erode(drained_HxW, steps, k, m):
     draining through each cell (in cells, itself included) and lowers each cell, receivers first,
     to h' = (h + F h'_receiver) / (1 + F), F = k A^m / (distance to the receiver in cells).
 
-    Valleys deepen with the area they drain and ridges keep their height, so the block's flow lines
-    become a branching valley network whose slopes fall as A^-m downstream (concavity m). A cell
-    stays above its receiver, so the block stays drained.
+    Every cell relaxes towards its receiver, but the more area a cell drains the faster: flow lines
+    are cut deeper than the ridges between them (tests/test_hydrology.py: 2x on a rough massif), so
+    the block's flow lines become a branching valley network whose gradient falls downstream (at
+    steady state as A^-m). A cell stays above its receiver, so the block stays drained. The steps
+    are few and there is no uplift: this is incision of the given relief, not a landscape at steady
+    state.
     """
     rows, cols = drained_HxW.shape
     n = rows * cols

@@ -14,6 +14,11 @@ and the four results are blended with tent weights that vanish at each block's e
 A sample then depends only on the layout within one block of it, whatever region, chunk or machine
 computes it, and a periodic world (a multiple of the block on each axis) stays periodic.
 
+A breach only joins the layout's own low lines. With an `Erosion` each breached block is then
+incised by the stream-power law (`floods.erode`, Braun & Willett 2013), its edge the base level:
+flow lines that drain more are cut deeper, and the layout gains branching valley networks (model
+card, "Seventh round"). It runs inside each block, so the blend keeps every guarantee above.
+
 The same drainage may run on the finished heights (`[model] detail_drain_block`), where a complete
 breach cuts one-cell trenches a classifier spots at once: there each depression is first filled by
 a fraction of its depth (`fill`), so the cut is that much shallower (model card, "Sixth round").

@@ -182,6 +182,7 @@ _TOKENS = st.sampled_from(["generate", "world", "export", "view", "train", "eval
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.one_of(_TOKENS, st.text(max_size=8)), max_size=8))
+@example(["export", "generate", "\n"])  # a newline argument once made a two-line usage error
 def test_argument_parsing_never_raises_anything_but_a_one_line_error(argv):
     try:
         build_parser().parse_args(argv)

@@ -23,6 +23,8 @@ class _Parser(argparse.ArgumentParser):
     """argparse that reports a usage error as one line and exit code 2."""
 
     def error(self, message):
+        # an argument may hold a newline or other control character: shown escaped, the error stays one line
+        message = "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
         raise TerrainGanError(f"{self.prog}: {message}")
 
 

@@ -144,15 +144,15 @@ def validate(cfg: Config, where: str) -> Config:
         if cfg.model.drain_block and not (cfg.model.drain_block >= 8 and 64 % cfg.model.drain_block == 0):
             raise TerrainGanError(f"{where}: model.drain_block must be 0 (off) or 8, 16, 32 or 64 coarse samples, "
                                   f"got {cfg.model.drain_block}")
-        erosion = cfg.model.erosion_steps, cfg.model.erosion_k, cfg.model.erosion_m
-        if erosion[0] < 0:
-            raise TerrainGanError(f"{where}: model.erosion_steps must be 0 (off) or more, got {erosion[0]}")
-        if erosion[0] and not cfg.model.drain_block:
+        steps, k, m = cfg.model.erosion_steps, cfg.model.erosion_k, cfg.model.erosion_m
+        if steps < 0:
+            raise TerrainGanError(f"{where}: model.erosion_steps must be 0 (off) or more, got {steps}")
+        if steps and not cfg.model.drain_block:
             raise TerrainGanError(f"{where}: model.erosion_steps needs model.drain_block (it erodes the drained blocks)")
-        if erosion[0] and not erosion[1] > 0:
-            raise TerrainGanError(f"{where}: model.erosion_k must be positive, got {erosion[1]}")
-        if erosion[0] and not 0 < erosion[2] <= 1:
-            raise TerrainGanError(f"{where}: model.erosion_m must be above 0 and at most 1, got {erosion[2]}")
+        if steps and not k > 0:
+            raise TerrainGanError(f"{where}: model.erosion_k must be positive, got {k}")
+        if steps and not 0 < m <= 1:
+            raise TerrainGanError(f"{where}: model.erosion_m must be above 0 and at most 1, got {m}")
         if cfg.model.detail_drain_block not in (0, 16, 32, 64):
             raise TerrainGanError(f"{where}: model.detail_drain_block must be 0 (off) or 16, 32 or 64 output samples, "
                                   f"got {cfg.model.detail_drain_block}")

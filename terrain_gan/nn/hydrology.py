@@ -78,7 +78,7 @@ def breach_many(blocks_NxBxB: np.ndarray, eps: float = EPS_M, fill: float = 0.0,
                                     float(erosion.m))
 
     blocks = np.ascontiguousarray(blocks_NxBxB, dtype=np.float64)
-    if len(blocks) == 1:  # a world's coarse blocks come one at a time
+    if len(blocks) == 1:  # no thread pool for a single block
         return run(blocks)
     return np.concatenate(list(_threads().map(run, np.array_split(blocks, min(len(blocks), _CORES)))))
 

@@ -206,13 +206,18 @@ class _CascadeLayout:
         layout_fn = _cascade_fns(model, period, surface)[0]
         self._raw = _Memo(lambda i, j: layout_fn(key, i, j, params), 0)
         self.erosion = model.generator.erosion
-        self._breached = _Memo(lambda r, c: hydrology.breach(self.raw(r, c, self.block, self.block),
-                                                             erosion=self.erosion), 0)
+        self._breached = _Memo(lambda r, c: self._breach([(r, c)])[0], 0)
 
     def keep(self, pieces: int) -> None:
         """Keeps the layout of `pieces` chunks, and their blocks on the four lattices."""
         self._raw.capacity = pieces
         self._breached.capacity = 4 * pieces * (self.n // self.block) ** 2 if self.block else 0
+
+    def _breach(self, starts) -> np.ndarray:
+        """The blocks of raw layout starting at each (row, col) of `starts`, breached (and eroded)
+        together, one thread per core."""
+        raw = np.stack([self.raw(r, c, self.block, self.block) for r, c in starts])
+        return hydrology.breach_many(raw, erosion=self.erosion)
 
     def _wrap(self, i: int, j: int, unit: int) -> tuple[int, int]:
         if self.period is None:
@@ -230,9 +235,8 @@ class _CascadeLayout:
             return self.raw(first_r, first_c, size, size)
         starts = hydrology.block_starts((first_r, first_c), size, self.block)
         missing = self._breached.missing(self._wrap(r, c, self.n) for r, c in starts)
-        if len(missing) > 1:  # breached (and eroded) side by side, one thread per core
-            raw = np.stack([self.raw(r, c, self.block, self.block) for r, c in missing])
-            for key, value in zip(missing, hydrology.breach_many(raw, erosion=self.erosion)):
+        if missing:  # all at once, rather than one by one as `drain_blocks` asks for them
+            for key, value in zip(missing, self._breach(missing)):
                 self._breached.put(key, value)
         breached = lambda r, c: self._breached(*self._wrap(r, c, self.n))  # noqa: E731
         return hydrology.drain_blocks(breached, (first_r, first_c), size, self.block)

@@ -13,6 +13,10 @@ terrain-gan eval default dcgan_seed --out samples/eval
 # (eval_v2_large.md) and real regions beside generated maps at one scale (real_vs_generated.png)
 terrain-gan eval default v2 dcgan_seed --dataset data/dem90v2.npz --seed 0 --n 1000 --out samples/eval_v2 \
   --large --large-n 300 --figure samples/real_vs_generated.png
+# a sketch (samples/guide_sketch.png: a disc and a line, 64 x 64) steering model v2 (guided_v2.png)
+rm -rf samples/.guided && terrain-gan world --seed 3 --tiles 2x2 --tile-size 513 --model v2 \
+  --guide samples/guide_sketch.png --out samples/.guided --formats npy
+cp samples/.guided/overview.png samples/guided_v2.png && rm -rf samples/.guided
 # the 3D viewer on the world (view_world7.png): serve it, screenshot tile 1,1 and its neighbours, stop it
 terrain-gan view samples/world7 --port 8765 --no-browser & view=$!
 sleep 3

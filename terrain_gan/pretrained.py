@@ -16,7 +16,7 @@ from flax import nnx
 
 from terrain_gan import config as config_lib
 from terrain_gan.errors import TerrainGanError
-from terrain_gan.nn import cascade
+from terrain_gan.nn import cascade, steering
 from terrain_gan.train import checkpoint
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
@@ -73,7 +73,8 @@ def _load(path: Path, mtime_ns: int) -> Model:
     except (KeyError, TypeError):
         raise TerrainGanError(f"{path}: weights metadata is incomplete") from None
     if cfg.model.kind == "cascade":
-        build = lambda: cascade.from_levels(meta.get("levels"), str(path), cfg.model)  # noqa: E731
+        steer = None if "steering" not in meta else steering.Steering.from_json(meta["steering"], str(path))
+        build = lambda: cascade.from_levels(meta.get("levels"), str(path), cfg.model, steer)  # noqa: E731
     else:
         build = lambda: cascade.make_generator(cfg.model, rngs=nnx.Rngs(0))  # noqa: E731
     # An abstract skeleton (shapes only): initialising real weights would compile every init op, in vain.

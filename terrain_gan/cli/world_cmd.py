@@ -111,7 +111,8 @@ def run(args):
     summary = world_batch.run(plan, engine=args.engine, scheduler=args.scheduler, workers=args.workers)
     lo, hi = summary["height_range"]
     print(f"{summary['out']}: {summary['made']} tiles made, {summary['skipped']} already finished, "
-          f"{summary['msamples_per_s']:.2f} Msamples/s, heights {lo:.1f}..{hi:.1f} m")
+          f"{summary['msamples_per_s']:.2f} Msamples/s, height range {lo:.1f}..{hi:.1f} m (the scale every tile's "
+          "16-bit files share; --height-range exact gives the heights made)")
     if summary["clipped"]:
         print(f"warning: {summary['clipped']} samples fell outside the height range and were clipped "
               "(see 'clipped' in manifest.json; use --height-range exact or LO,HI in a new folder)")

@@ -22,7 +22,7 @@ from flax import nnx
 from terrain_gan import config as config_lib
 from terrain_gan.config import ModelConfig
 from terrain_gan.errors import TerrainGanError
-from terrain_gan.nn import hydrology, latents
+from terrain_gan.nn import hydrology, latents, steering
 from terrain_gan.nn import model as model_lib
 
 _lrelu = model_lib._lrelu
@@ -181,9 +181,10 @@ class CascadeGenerator(nnx.Module):
     """
 
     def __init__(self, coarse: nnx.Module, detail: DetailGenerator, norm: tuple[tuple[float, float], ...],
-                 cfg: ModelConfig):
+                 cfg: ModelConfig, steer: steering.Steering | None = None):
         self.coarse, self.detail = coarse, detail
         self.norm = norm  # ((mean, std) of the coarse level's data, (mean, std) of the detail level's)
+        self.steering = steer  # how a guide map moves the coarse latents (`nn.steering`); None: it cannot
         # the cascade config's drainage (`[model] drain_block`, `erosion_*`, `detail_drain_block`, `detail_drain_fill`)
         self.drain_block, self.detail_drain_block = cfg.drain_block, cfg.detail_drain_block
         self.erosion = hydrology.Erosion(cfg.erosion_steps, cfg.erosion_k, cfg.erosion_m)
@@ -241,9 +242,17 @@ class CascadeGenerator(nnx.Module):
         period_c = None if period_samples is None else tuple(p // per_cell for p in period_samples)
         return self.coarse.region_inputs(key, ci * cells, cj * cells, cells, period_c)
 
-    def layout_network(self, inputs, ci, cj, chunk: int, lift=None):
-        """Layout block (ci, cj) in metres from its `layout_inputs`, undrained."""
+    def layout_network(self, inputs, ci, cj, chunk: int, lift=None, guide=None):
+        """Layout block (ci, cj) in metres from its `layout_inputs`, undrained.
+
+        `guide(rows, cols)`, if given with a `steering`, is a guide map's height in metres at world
+        output-sample positions rows x cols: it steers the coarse latents (`nn.steering`).
+        """
         field, noise = inputs
+        if guide is not None and self.steering is not None:
+            cells, per_cell = chunk // FACTOR // self.coarse.STRIDE, FACTOR * self.coarse.STRIDE
+            centres = lambda c0: (c0 - self.coarse.MARGIN_CELLS + jnp.arange(field.shape[0])) * per_cell + (per_cell - 1) / 2  # noqa: E731
+            field = self.steering.steer(field, guide(centres(ci * cells), centres(cj * cells)))
         c = self.coarse(field[None], noise[None])[0]
         n = chunk // FACTOR
         return self._layout_metres(c, ci * n, cj * n, lift)
@@ -303,7 +312,7 @@ class CascadeGenerator(nnx.Module):
         return jax.vmap(one)(latents, ij, offsets)
 
 
-def from_levels(levels, where: str, model_cfg: ModelConfig) -> CascadeGenerator:
+def from_levels(levels, where: str, model_cfg: ModelConfig, steer: steering.Steering | None = None) -> CascadeGenerator:
     """A cascade skeleton (random weights, to restore into) from its weights' per-level metadata."""
     try:
         cfgs = [config_lib.from_dict(level["config"], where) for level in levels]
@@ -315,7 +324,7 @@ def from_levels(levels, where: str, model_cfg: ModelConfig) -> CascadeGenerator:
         raise TerrainGanError(f"{where}: a cascade is a spatial coarse level and a detail level")
     coarse = model_lib.make_generator(cfgs[0].model, rngs=nnx.Rngs(0))
     detail = DetailGenerator(cfgs[1].model, rngs=nnx.Rngs(1))
-    return CascadeGenerator(coarse, detail, norm, model_cfg)
+    return CascadeGenerator(coarse, detail, norm, model_cfg, steer)
 
 
 def make_generator(cfg: ModelConfig, *, rngs: nnx.Rngs) -> nnx.Module:

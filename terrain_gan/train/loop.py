@@ -241,7 +241,7 @@ def run_cascade(cfg: config_lib.Config, config_path: str | Path, workdir: str | 
     """Trains each level of a cascade config in `workdir/<level name>` (each resumable), then writes
     `workdir/weights.npz` holding them all. Returns that path."""
     from terrain_gan import pretrained
-    from terrain_gan.nn import cascade
+    from terrain_gan.nn import cascade, steering
 
     workdir = Path(workdir)
     _claim(workdir, cfg)
@@ -251,13 +251,14 @@ def run_cascade(cfg: config_lib.Config, config_path: str | Path, workdir: str | 
         run(level_cfg, workdir / level_cfg.name, quiet=quiet)
         levels.append(pretrained.load_model(workdir / level_cfg.name / "weights.npz"))
         seconds += float(levels[-1].meta.get("seconds", 0.0))
-    generator = cascade.CascadeGenerator(levels[0].generator, levels[1].generator,
-                                         tuple((m.height_mean_m, m.height_std_m) for m in levels),
-                                         cfg.model)
+    norm = tuple((m.height_mean_m, m.height_std_m) for m in levels)
+    steer = steering.fit(levels[0].generator, norm[0])
+    generator = cascade.CascadeGenerator(levels[0].generator, levels[1].generator, norm, cfg.model, steer)
     metas = [dict(config=m.meta["config"], normalisation=m.meta["normalisation"], step=m.meta["step"],
                   seconds=m.meta.get("seconds")) for m in levels]
     out = workdir / "weights.npz"
     pretrained.save_weights(out, generator, dict(config=config_lib.to_dict(cfg), levels=metas,
                                                  normalisation=levels[-1].meta["normalisation"],
+                                                 **({} if steer is None else dict(steering=steer.as_json())),
                                                  step=sum(m["step"] for m in metas), seconds=round(seconds, 1)))
     return out

@@ -11,7 +11,9 @@ evaluated inside the chunk program (so seams, determinism and periodicity hold b
 
 Heights are h = r(x) * (mean + std * g) without a guide (relief scales heights above sea level:
 rough ground is high, smooth ground low), and h = e(x) + r(x) * std * g with one (the guide sets the
-large-scale elevation, the GAN output g, dataset-normalised, supplies the detail). Maps are
+large-scale elevation, the GAN output g, dataset-normalised, supplies the detail). A cascade with a
+steering (model v2, `nn.steering`) takes its guide differently: the guide moves its coarse latents so
+that the GAN itself draws high, rough ground where the guide is high (`Surface.guide_clip`). Maps are
 anchored to world sample (0, 0) and cover `extent` samples; outside it their edge values continue.
 """
 
@@ -139,9 +141,13 @@ class Surface:
     period: tuple[int, int] | None
     # With a guide: relief also follows the guide, from GUIDE_RELIEF_FLOOR of the model's at the
     # guide's lowest to all of it at its highest, so dark ground becomes lowland, bright mountains
-    # (a cascade's coarse level; v1 keeps relief independent of the guide).
+    # (a cascade's coarse level without a steering; v1 keeps relief independent of the guide).
     guide_relief: bool = False
     sample_step: int = 1  # spacing of the positions it is evaluated on (a cascade's coarse samples: 4)
+    # A steered cascade's coarse level (`nn.steering`): the heights of guide the steering reaches.
+    # The GAN's own heights then carry the guide up to them, and only the rest is added:
+    # h = e + r * (GAN heights - clip(e)).
+    guide_clip: tuple[float, float] | None = None
 
     def __call__(self, g_HxW, rows_N, cols_M, key, params, mean: float, std: float):
         """Heights in metres from the normalised generator output on world samples rows_N x cols_M."""
@@ -153,12 +159,21 @@ class Surface:
                                self.sample_step)
         if self.has_guide:
             e = map_values(params["guide"], self.guide_extent, rows_N, cols_M, self.period, self.sample_step)
+            if self.guide_clip is not None:
+                return e + r * (g_HxW * std + mean - jnp.clip(e, *self.guide_clip))
             if self.guide_relief:
                 lo, hi = params["guide"].min(), params["guide"].max()
                 t = jnp.clip((e - lo) / jnp.maximum(hi - lo, 1e-6), 0.0, 1.0)
                 r = r * (GUIDE_RELIEF_FLOOR + (1.0 - GUIDE_RELIEF_FLOOR) * t)
             return e + r * (g_HxW * std)
         return r * (g_HxW * std + mean)
+
+    def guide_at(self, rows_N, cols_M, params):
+        """The guide map's heights in metres at world positions rows_N x cols_M (any, in samples),
+        each wrapped into a periodic world's first period, so every copy of a place gets the same bits."""
+        if self.period is not None:
+            rows_N, cols_M = jnp.mod(rows_N, self.period[0]), jnp.mod(cols_M, self.period[1])
+        return map_points(params["guide"], self.guide_extent, rows_N, cols_M, self.period is not None)
 
     def _relief_noise(self, rows_N, cols_M, key):
         """The smooth random field n (about unit standard deviation) on rows_N x cols_M."""
@@ -186,6 +201,24 @@ def map_values(values_HxW, extent, rows_N, cols_M, period, step: int = 1):
     else:
         iu, iv = jnp.mod(iu, h), jnp.mod(iv, w)
     return _sandwich(wu, values_HxW[iu][:, iv], wv)
+
+
+def map_points(values_HxW, extent, rows_N, cols_M, wrap: bool):
+    """`map_values` at positions in any order (each with its own four controls along each axis)."""
+    h, w = values_HxW.shape
+
+    def taps(x, scale, n):
+        u = (x.astype(jnp.float32) + 0.5) * scale - 0.5
+        base = jnp.floor(u)
+        t = (u - base)[:, None]
+        weights = jnp.concatenate([(1 - t) ** 3, 3 * t**3 - 6 * t**2 + 4, -3 * t**3 + 3 * t**2 + 3 * t + 1, t**3], 1) / 6
+        idx = base.astype(jnp.int32)[:, None] - 1 + jnp.arange(4, dtype=jnp.int32)[None, :]
+        return (jnp.mod(idx, n) if wrap else jnp.clip(idx, 0, n - 1)), weights
+
+    iu, wu = taps(rows_N, h / extent[0], h)
+    iv, wv = taps(cols_M, w / extent[1], w)
+    grid = values_HxW[iu[:, :, None, None], iv[None, None, :, :]]
+    return jnp.einsum("na,namb,mb->nm", wu, grid, wv, precision=jax.lax.Precision.HIGHEST)
 
 
 def _window(n: int, spacing: float, step: int = 1) -> int:
@@ -255,8 +288,10 @@ def np_bspline(ctrl, u_N, v_M, wrap: bool) -> np.ndarray:
     return np.einsum("na,namb,mb->nm", wu, ctrl[iu[:, :, None, None], iv[None, None, :, :]], wv)
 
 
-def height_envelope(key, layout: Layout, mean: float, std: float, rows, cols, period) -> tuple[float, float]:
-    """Heights the layout can give over world samples [rows) x [cols) if g stays within GAN_ENVELOPE."""
+def height_envelope(key, layout: Layout, mean: float, std: float, rows, cols, period,
+                    guide_clip: tuple[float, float] | None = None) -> tuple[float, float]:
+    """Heights the layout can give over world samples [rows) x [cols) if g stays within GAN_ENVELOPE
+    (`guide_clip`: a steered cascade's, see `Surface`)."""
     n_lo, n_hi = relief_noise_bounds(key, rows, cols, layout, period) if layout.relief_variation else (0.0, 0.0)
     rm = (1.0, 1.0) if layout.relief_map is None else (float(layout.relief_map.values.min()),
                                                        float(layout.relief_map.values.max()))
@@ -267,4 +302,10 @@ def height_envelope(key, layout: Layout, mean: float, std: float, rows, cols, pe
         a, b = mean + std * g_lo, mean + std * g_hi
         return min(r_lo * a, r_hi * a), max(r_lo * b, r_hi * b)
     e_lo, e_hi = float(layout.guide.values.min()), float(layout.guide.values.max())
-    return e_lo + r_hi * std * g_lo, e_hi + r_hi * std * g_hi
+    if guide_clip is None:
+        return e_lo + r_hi * std * g_lo, e_hi + r_hi * std * g_hi
+    # h = e + r * (mean + std g - clip(e)): piecewise linear in e, so bounded at e's ends and the clip's
+    es = [e for e in (e_lo, e_hi, *guide_clip) if e_lo <= e <= e_hi]
+    base = [e - r * min(max(e, guide_clip[0]), guide_clip[1]) for e in es for r in (r_lo, r_hi)]
+    return (min(base) + max(r_lo, r_hi) * min(0.0, mean + std * g_lo),
+            max(base) + max(r_lo, r_hi) * max(0.0, mean + std * g_hi))

@@ -110,10 +110,16 @@ def _cascade_fns(model: Model, period=None, surface=None):
     def layout_inputs(key, ci, cj):
         return G.layout_inputs(key, ci, cj, CHUNK, period)
 
+    coarse = None if surface is None else _coarse_surface(surface, G.steering)
+
     @jax.jit
     def layout_network(state, latents, key, ci, cj, params):
-        lift = None if surface is None else functools.partial(_lift, surface, key=key, params=params)
-        return nnx.merge(graphdef, state).layout_network(latents, ci, cj, CHUNK, lift)
+        lift = guide = None
+        if coarse is not None:
+            lift = lambda g, rows, cols, mean, std: coarse(g, rows, cols, key, params, mean, std)  # noqa: E731
+            if coarse.guide_clip is not None:
+                guide = lambda rows, cols: coarse.guide_at(rows, cols, params)  # noqa: E731
+        return nnx.merge(graphdef, state).layout_network(latents, ci, cj, CHUNK, lift, guide)
 
     @jax.jit
     def detail_inputs(key, ci, cj):
@@ -134,10 +140,13 @@ def _cascade_fns(model: Model, period=None, surface=None):
     return layout, chunk
 
 
-def _lift(surface, g, rows, cols, mean, std, *, key, params):
-    """A layout applied to a cascade's coarse level, with relief following the guide (see `Surface`)."""
-    coarse = dataclasses.replace(surface, guide_relief=True, sample_step=cascade.FACTOR)
-    return coarse(g, rows, cols, key, params, mean, std)
+def _coarse_surface(surface, steer):
+    """A layout as a cascade's coarse level takes it: a guide steers the coarse latents where the
+    cascade has a steering (`nn.steering`); without one, relief follows the guide (see `Surface`)."""
+    if surface.has_guide and steer is not None:
+        clip = (steer.mean_m[0], steer.mean_m[-1])
+        return dataclasses.replace(surface, guide_clip=clip, sample_step=cascade.FACTOR)
+    return dataclasses.replace(surface, guide_relief=True, sample_step=cascade.FACTOR)
 
 
 class _Memo:

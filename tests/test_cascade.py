@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from terrain_gan import config, pretrained
+from terrain_gan.errors import TerrainGanError
 from terrain_gan.nn import cascade, hydrology, latents, steering
 from terrain_gan.nn import drainage as nn_drainage
 from terrain_gan.train import loop as train_loop
@@ -165,6 +166,16 @@ def test_a_trained_cascade_carries_its_steering_and_a_steered_guided_world_keeps
     lifted = World(3, model, layout=dataclasses.replace(layout, guide=dataclasses.replace(
         layout.guide, values=layout.guide.values + 1000.0)))
     assert not np.array_equal(lifted.region(0, 0, 64, 64), flat.region(0, 0, 64, 64))
+
+
+def test_weights_with_a_malformed_steering_are_refused_in_one_line(model, tmp_path):
+    for i, bad in enumerate(({"direction": [1.0]}, {"direction": [1.0], "shifts": [0.0, 1.0], "mean_m": [5.0, 5.0]})):
+        path = tmp_path / f"bad{i}.npz"
+        pretrained.save_weights(path, model.generator, {k: v for k, v in dict(model.meta, steering=bad).items()
+                                                         if k != "kind"})
+        with pytest.raises(TerrainGanError, match="steering") as err:
+            pretrained.load_model(path)
+        assert "\n" not in str(err.value)
 
 
 def test_a_sketched_massif_on_the_shipped_v2_comes_out_as_mountains_not_a_plateau():

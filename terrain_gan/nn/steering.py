@@ -8,7 +8,7 @@ on the shipped v2): one direction in latent space turns plains into uplands into
 height e then picks a shift s along that direction for each latent cell, the one at which the coarse
 level's mean height is e (`Steering.shift`), so the GAN itself draws a range under a bright sketch
 and a plain under a dark one, each with its own texture, and the erosion that follows cuts the range
-into valleys. Heights beyond what any shift reaches are added as an offset (`Steering.clip`).
+into valleys. Heights beyond what any shift reaches are added as an offset (`world.layout.Surface.guide_clip`).
 
 Both are pointwise functions of world position (the guide at a latent cell's centre), so worlds keep
 their seams. `fit` measures the direction and the height table once from a trained coarse level;
@@ -48,10 +48,6 @@ class Steering:
     def shift(self, e_m):
         """The shift at which the coarse level's mean height is e_m (clamped to the table's ends)."""
         return jnp.interp(e_m, jnp.asarray(self.mean_m, jnp.float32), jnp.asarray(self.shifts, jnp.float32))
-
-    def clip(self, e_m):
-        """The part of a guide height the shift can give: e_m clamped to the table's heights."""
-        return jnp.clip(e_m, self.mean_m[0], self.mean_m[-1])
 
     def steer(self, field_NxMxC, e_NxM):
         """Latent field cells moved along the direction by the shift of their guide heights e_NxM."""

@@ -17,7 +17,9 @@ computes it, and a periodic world (a multiple of the block on each axis) stays p
 A breach only joins the layout's own low lines. With an `Erosion` each breached block is then
 incised by the stream-power law (`floods.erode`, Braun & Willett 2013), its edge the base level:
 flow lines that drain more are cut deeper, and the layout gains branching valley networks (model
-card, "Seventh round"). It runs inside each block, so the blend keeps every guarantee above.
+card, "Seventh round"). Its routing (Rho8) draws a number per world cell, keyed by each block's
+first cell, so the same cell routes alike in every block that holds it. It runs inside each block,
+so the blend keeps every guarantee above.
 
 The same drainage may run on the finished heights (`[model] detail_drain_block`), where a complete
 breach cuts one-cell trenches a classifier spots at once: there each depression is first filled by
@@ -55,32 +57,37 @@ NO_EROSION = Erosion()
 
 
 def breach(height_HxW: np.ndarray, eps: float = EPS_M, fill: float = 0.0,
-           erosion: Erosion = NO_EROSION) -> np.ndarray:
+           erosion: Erosion = NO_EROSION, origin: tuple[int, int] = (0, 0)) -> np.ndarray:
     """Heights with every closed depression breached to the block's edge (float64).
 
     With `fill` > 0 each depression is first filled by that fraction of its depth (each cell raised
     towards the depression's spill height), and only the rest is breached: the cut through its rim
     is that much shallower. Without, heights are only lowered. With `erosion` the breached block's
-    flow lines are then cut into valleys that deepen downstream (`floods.erode`).
+    flow lines are then cut into valleys that deepen downstream (`floods.erode`; `origin`, the world
+    cell of the block's first, keys its routing).
     """
-    return breach_many(np.asarray(height_HxW)[None], eps, fill, erosion)[0]
+    return breach_many(np.asarray(height_HxW)[None], eps, fill, erosion, [origin])[0]
 
 
 def breach_many(blocks_NxBxB: np.ndarray, eps: float = EPS_M, fill: float = 0.0,
-                erosion: Erosion = NO_EROSION) -> np.ndarray:
-    """`breach` of each block, the blocks shared among threads, one per core (the floods release the
-    GIL; numba's own `parallel=True` took 13 s more to compile on first use, and its default
-    threading layer aborts when two threads enter it at once)."""
+                erosion: Erosion = NO_EROSION, origins=None) -> np.ndarray:
+    """`breach` of each block (`origins`: each one's first world cell, default (0, 0)), the blocks
+    shared among threads, one per core (the floods release the GIL; numba's own `parallel=True` took
+    13 s more to compile on first use, and its default threading layer aborts when two threads enter
+    it at once)."""
     from terrain_gan.nn import floods  # numba's start-up, only for worlds that drain
 
     def run(part):
-        return floods.breach_blocks(part, float(eps), float(fill), int(erosion.steps), float(erosion.k),
-                                    float(erosion.m))
+        blocks_part, origins_part = part
+        return floods.breach_blocks(blocks_part, origins_part, float(eps), float(fill), int(erosion.steps),
+                                    float(erosion.k), float(erosion.m))
 
     blocks = np.ascontiguousarray(blocks_NxBxB, dtype=np.float64)
+    origins = np.zeros((len(blocks), 2), np.int64) if origins is None else np.asarray(origins, np.int64).reshape(-1, 2)
     if len(blocks) == 1:  # no thread pool for a single block
-        return run(blocks)
-    return np.concatenate(list(_threads().map(run, np.array_split(blocks, min(len(blocks), _CORES)))))
+        return run((blocks, origins))
+    parts = min(len(blocks), _CORES)
+    return np.concatenate(list(_threads().map(run, zip(np.array_split(blocks, parts), np.array_split(origins, parts)))))
 
 
 _CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
@@ -138,7 +145,7 @@ def drain_region(raw_HxW: np.ndarray, raw_origin: tuple[int, int], out_origin: t
         if br < r0 or bc < c0 or br + block > r0 + raw_HxW.shape[0] or bc + block > c0 + raw_HxW.shape[1]:
             raise ValueError("drain_region: the raw heights do not cover every block")
     raw = np.stack([raw_HxW[br - r0:br - r0 + block, bc - c0:bc - c0 + block] for br, bc in starts])
-    breached = dict(zip(starts, breach_many(raw, fill=fill, erosion=erosion)))
+    breached = dict(zip(starts, breach_many(raw, fill=fill, erosion=erosion, origins=starts)))
     return drain_blocks(lambda br, bc: breached[br, bc], out_origin, out_n, block)
 
 

@@ -226,7 +226,7 @@ class _CascadeLayout:
         """The blocks of raw layout starting at each (row, col) of `starts`, breached (and eroded)
         together, one thread per core."""
         raw = np.stack([self.raw(r, c, self.block, self.block) for r, c in starts])
-        return hydrology.breach_many(raw, erosion=self.erosion)
+        return hydrology.breach_many(raw, erosion=self.erosion, origins=starts)
 
     def _wrap(self, i: int, j: int, unit: int) -> tuple[int, int]:
         if self.period is None:

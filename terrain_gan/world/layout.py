@@ -210,15 +210,19 @@ def map_points(values_HxW, extent, rows_N, cols_M, wrap: bool):
     def taps(x, scale, n):
         u = (x.astype(jnp.float32) + 0.5) * scale - 0.5
         base = jnp.floor(u)
-        t = (u - base)[:, None]
-        weights = jnp.concatenate([(1 - t) ** 3, 3 * t**3 - 6 * t**2 + 4, -3 * t**3 + 3 * t**2 + 3 * t + 1, t**3], 1) / 6
         idx = base.astype(jnp.int32)[:, None] - 1 + jnp.arange(4, dtype=jnp.int32)[None, :]
-        return (jnp.mod(idx, n) if wrap else jnp.clip(idx, 0, n - 1)), weights
+        return (jnp.mod(idx, n) if wrap else jnp.clip(idx, 0, n - 1)), _cubic_weights(u - base)
 
     iu, wu = taps(rows_N, h / extent[0], h)
     iv, wv = taps(cols_M, w / extent[1], w)
     grid = values_HxW[iu[:, :, None, None], iv[None, None, :, :]]
     return jnp.einsum("na,namb,mb->nm", wu, grid, wv, precision=jax.lax.Precision.HIGHEST)
+
+
+def _cubic_weights(t_N):
+    """Cubic B-spline weights (N, 4) of the four controls around positions with fractional parts t_N."""
+    t = t_N[:, None]
+    return jnp.concatenate([(1 - t) ** 3, 3 * t**3 - 6 * t**2 + 4, -3 * t**3 + 3 * t**2 + 3 * t + 1, t**3], axis=1) / 6
 
 
 def _window(n: int, spacing: float, step: int = 1) -> int:
@@ -232,8 +236,7 @@ def _axis_weights(u_N, k: int):
     Control c sits at u = c; the window starts one control before floor(u_N[0]).
     """
     base = jnp.floor(u_N)
-    t = (u_N - base)[:, None]
-    w4 = jnp.concatenate([(1 - t) ** 3, 3 * t**3 - 6 * t**2 + 4, -3 * t**3 + 3 * t**2 + 3 * t + 1, t**3], axis=1) / 6
+    w4 = _cubic_weights(u_N - base)
     first = base[0].astype(jnp.int32) - 1
     rel = base.astype(jnp.int32)[:, None] - 1 - first + jnp.arange(4, dtype=jnp.int32)[None, :]  # (N, 4) in [0, k)
     onehot = rel[:, :, None] == jnp.arange(k, dtype=jnp.int32)[None, None, :]

@@ -45,6 +45,11 @@ class Steering:
     shifts: tuple[float, ...]
     mean_m: tuple[float, ...]
 
+    @property
+    def reach_m(self) -> tuple[float, float]:
+        """The lowest and highest mean heights a shift gives: a guide beyond them is added as an offset."""
+        return self.mean_m[0], self.mean_m[-1]
+
     def shift(self, e_m):
         """The shift at which the coarse level's mean height is e_m (clamped to the table's ends)."""
         return jnp.interp(e_m, jnp.asarray(self.mean_m, jnp.float32), jnp.asarray(self.shifts, jnp.float32))
@@ -103,6 +108,7 @@ def fit(coarse: nnx.Module, norm: tuple[float, float], *, regions: int = 150, pe
 
     means = []
     for s in STEPS:
+        # the same `per_shift` regions at every shift (fixed keys and scattered positions)
         outs = np.stack([np.asarray(run(jax.random.key(seed + regions + k), np.array([k * 977, k * 131]),
                                         jnp.asarray(s * direction, jnp.float32))[0]) for k in range(per_shift)])
         means.append(float(outs.mean()) * std + mean)

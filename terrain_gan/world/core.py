@@ -127,7 +127,7 @@ class World:
         steer = getattr(m.generator, "steering", None)
         return height_envelope(latents.world_key(self.seed), self.layout, m.height_mean_m, m.height_std_m,
                                rows, cols, self.period,
-                               guide_clip=None if steer is None else (steer.mean_m[0], steer.mean_m[-1]))
+                               guide_clip=None if steer is None else steer.reach_m)
 
     def spec(self) -> WorldSpec:
         """This world as a picklable description for Dask workers (needs a weights file, not a bare Model)."""

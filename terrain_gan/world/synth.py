@@ -144,8 +144,7 @@ def _coarse_surface(surface, steer):
     """A layout as a cascade's coarse level takes it: a guide steers the coarse latents where the
     cascade has a steering (`nn.steering`); without one, relief follows the guide (see `Surface`)."""
     if surface.has_guide and steer is not None:
-        clip = (steer.mean_m[0], steer.mean_m[-1])
-        return dataclasses.replace(surface, guide_clip=clip, sample_step=cascade.FACTOR)
+        return dataclasses.replace(surface, guide_clip=steer.reach_m, sample_step=cascade.FACTOR)
     return dataclasses.replace(surface, guide_relief=True, sample_step=cascade.FACTOR)
 
 

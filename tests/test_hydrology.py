@@ -43,6 +43,23 @@ def test_a_partial_fill_keeps_the_basin_shallower_and_cuts_a_shallower_way_out()
     assert (h - half).max() < 0.75 * (h - hard).max()  # and the deepest cut is shallower
 
 
+def test_a_partial_fill_and_the_breach_in_one_flood_are_a_fill_then_a_breach_bit_for_bit():
+    """`floods.breach` raises each cell towards its fill level as its flood finds it, visiting cells as
+    a breach of the filled heights would: real DEM windows (quantised, so full of tied heights) and a
+    pitted fBm give the bits of a fill, then a breach of the filled heights, in two floods."""
+    from terrain_gan.dataset.core import load_dataset
+    from terrain_gan.nn import floods
+
+    real = load_dataset().sample_windows(40, rng=np.random.default_rng(0), window=64, augment=False)
+    pitted = [h for h in real.astype(np.float64) if (floods.fill(h) > h + 1.0).sum() > 20][:6]  # depressions to fill
+    assert len(pitted) == 6
+    rough = fbm_heightmap(64, beta=2.0, seed=3, relief_m=300.0) + np.random.default_rng(1).normal(0.0, 2.0, (64, 64))
+    for h in [*pitted, rough]:
+        for fraction in (0.3, 1.0):
+            filled = h + fraction * (floods.fill(h) - h)
+            np.testing.assert_array_equal(floods.breach(h, 0.01, fraction), floods.breach(filled, 0.01))
+
+
 def test_blocks_breached_together_are_each_breached_alone():
     """`breach_many` shares the blocks among threads and puts them back in order, even from many
     threads at once (worlds may be made from several)."""

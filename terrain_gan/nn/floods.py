@@ -14,42 +14,48 @@ import numpy as np
 
 
 @numba.njit(cache=True, nogil=True)
-def _pop(heap_h, heap_k, count):
-    """Removes the heap's first (lowest) entry; returns its index. `count` is the size before."""
+def _before(level_a, height_a, k_a, level_b, height_b, k_b):
+    """Whether entry a comes before entry b: by level, then height, then flat index."""
+    return level_a < level_b or (level_a == level_b and (height_a < height_b or (height_a == height_b and k_a < k_b)))
+
+
+@numba.njit(cache=True, nogil=True)
+def _pop(heap_l, heap_h, heap_k, count):
+    """Removes the heap's first entry; returns its index. `count` is the size before."""
     c = heap_k[0]
     count -= 1
-    level, k = heap_h[count], heap_k[count]  # the last entry, sifted down from the top
+    level, height, k = heap_l[count], heap_h[count], heap_k[count]  # the last entry, sifted down from the top
     at = 0
     while True:
         low = 2 * at + 1
         if low >= count:
             break
         right = low + 1
-        if right < count and (heap_h[right] < heap_h[low] or (heap_h[right] == heap_h[low] and heap_k[right] < heap_k[low])):
+        if right < count and _before(heap_l[right], heap_h[right], heap_k[right], heap_l[low], heap_h[low], heap_k[low]):
             low = right
-        if level < heap_h[low] or (level == heap_h[low] and k < heap_k[low]):
+        if _before(level, height, k, heap_l[low], heap_h[low], heap_k[low]):
             break
-        heap_h[at], heap_k[at] = heap_h[low], heap_k[low]
+        heap_l[at], heap_h[at], heap_k[at] = heap_l[low], heap_h[low], heap_k[low]
         at = low
-    heap_h[at], heap_k[at] = level, k
+    heap_l[at], heap_h[at], heap_k[at] = level, height, k
     return c
 
 
 @numba.njit(cache=True, nogil=True)
-def _push(heap_h, heap_k, count, level, k):
-    """Adds (level, k) to a heap of `count` entries."""
+def _push(heap_l, heap_h, heap_k, count, level, height, k):
+    """Adds (level, height, k) to a heap of `count` entries."""
     at = count
     while at > 0:  # sift up
         up = (at - 1) // 2
-        if heap_h[up] < level or (heap_h[up] == level and heap_k[up] < k):
+        if _before(heap_l[up], heap_h[up], heap_k[up], level, height, k):
             break
-        heap_h[at], heap_k[at] = heap_h[up], heap_k[up]
+        heap_l[at], heap_h[at], heap_k[at] = heap_l[up], heap_h[up], heap_k[up]
         at = up
-    heap_h[at], heap_k[at] = level, k
+    heap_l[at], heap_h[at], heap_k[at] = level, height, k
 
 
 @numba.njit(cache=True, nogil=True)
-def _start(h, rows, cols, seen, heap_h, heap_k):
+def _start(h, rows, cols, seen, heap_l, heap_h, heap_k):
     """Seeds the flood with the edge cells (their heights as levels); returns the heap's size."""
     edge = np.zeros(rows * cols, np.bool_)
     for k in range(rows * cols):
@@ -59,25 +65,37 @@ def _start(h, rows, cols, seen, heap_h, heap_k):
     seen[outlets] = True
     # sorted by (height, index) (a stable sort of cells in index order), so already a binary heap
     order = outlets[np.argsort(h[outlets], kind="mergesort")]
-    heap_h[:order.size], heap_k[:order.size] = h[order], order
+    heap_l[:order.size], heap_h[:order.size], heap_k[:order.size] = h[order], h[order], order
     return order.size
 
 
 @numba.njit(cache=True, nogil=True)
-def _flood(height_HxW, eps, carve):
-    """A priority flood of one block from its edge: (levels float64, spill cells). `carve` False: each
-    cell no higher than the cell that found it is raised to its level and spills where it does (a
-    fill). True: a cell found no higher than the cell that found it gets the path back to the edge
-    carved to descend from it by `eps` per cell (a complete breach; spill cells not kept)."""
+def _flood(height_HxW, eps, fill_fraction, carve):
+    """A priority flood of one block from its edge: (heights float64, spill cells).
+
+    Each cell's fill level, the height water stands at over it once every closed depression is
+    filled, is its own height or the level of the cell that found it, whichever is higher (Barnes et
+    al. 2014); cells are visited in (level, height, flat index) order. `carve` False: the heights are
+    the fill levels (a fill), and each cell spills where the cell that found it does if it is no
+    higher. True: each cell is first raised by `fill_fraction` of its depth below its level; one
+    found lower than the cell that found it gets the path back to the edge carved to descend from
+    it by `eps` per cell (a complete breach, Lindsay 2016; spill cells not kept).
+
+    Heights are the second key, so a breach visits cells as Lindsay's flood by height does: a
+    depression is explored from its spill cell, lowest cells first, before any cell above its
+    level. That the flood also knows each cell's level makes a partial fill and the breach one
+    flood (`tests/test_hydrology.py`: the same bits as a fill, then a breach of the filled heights).
+    """
     rows, cols = height_HxW.shape
-    h = height_HxW.astype(np.float64).copy().reshape(rows * cols)
+    raw = height_HxW.astype(np.float64).copy().reshape(rows * cols)
+    h, level = raw.copy(), raw.copy()
     parent = np.full(rows * cols, -1, np.int64)
     spill = np.arange(rows * cols)
     seen = np.zeros(rows * cols, np.bool_)
-    heap_h, heap_k = np.empty(rows * cols, np.float64), np.empty(rows * cols, np.int64)
-    count = _start(h, rows, cols, seen, heap_h, heap_k)
+    heap_l, heap_h, heap_k = np.empty(rows * cols), np.empty(rows * cols), np.empty(rows * cols, np.int64)
+    count = _start(raw, rows, cols, seen, heap_l, heap_h, heap_k)
     while count > 0:
-        c = _pop(heap_h, heap_k, count)
+        c = _pop(heap_l, heap_h, heap_k, count)
         count -= 1
         ci, cj = c // cols, c % cols
         for ni in range(max(ci - 1, 0), min(ci + 2, rows)):  # the 8 neighbours (c itself is seen)
@@ -86,17 +104,20 @@ def _flood(height_HxW, eps, carve):
                 if seen[n]:
                     continue
                 seen[n] = True
-                if carve:
-                    parent[n] = c
-                    level, p = h[n], c
-                    while p >= 0 and h[p] >= level:  # the way out must descend from n: carve it
-                        level -= eps
-                        h[p] = level
-                        p = parent[p]
-                elif h[n] <= h[c]:
-                    h[n] = h[c]
+                if raw[n] <= level[c]:
+                    level[n] = level[c]
                     spill[n] = spill[c]
-                _push(heap_h, heap_k, count, h[n], n)
+                if carve:
+                    h[n] = raw[n] + fill_fraction * (level[n] - raw[n])
+                    parent[n] = c
+                    height, p = h[n], c
+                    while p >= 0 and h[p] >= height:  # the way out must descend from n: carve it
+                        height -= eps
+                        h[p] = height
+                        p = parent[p]
+                else:
+                    h[n] = level[n]
+                _push(heap_l, heap_h, heap_k, count, level[n], h[n], n)
                 count += 1
     return h.reshape(rows, cols), spill.reshape(rows, cols)
 
@@ -104,19 +125,20 @@ def _flood(height_HxW, eps, carve):
 @numba.njit(cache=True, nogil=True)
 def fill(height_HxW):
     """Each cell's level once every closed depression is filled to its spill height."""
-    return _flood(height_HxW, 0.0, False)[0]
+    return _flood(height_HxW, 0.0, 0.0, False)[0]
 
 
 @numba.njit(cache=True, nogil=True)
 def spill_cells(height_HxW):
     """For each cell, the flat index of the cell whose height it fills up to (itself outside depressions)."""
-    return _flood(height_HxW, 0.0, False)[1].astype(np.int32)
+    return _flood(height_HxW, 0.0, 0.0, False)[1].astype(np.int32)
 
 
 @numba.njit(cache=True, nogil=True)
-def breach(height_HxW, eps):
-    """Complete breaching of one block, its edge cells the outlets (Lindsay 2016)."""
-    return _flood(height_HxW, eps, True)[0]
+def breach(height_HxW, eps, fill_fraction=0.0):
+    """Complete breaching of one block, its edge cells the outlets (Lindsay 2016), after raising each
+    cell by `fill_fraction` of its depth below its fill level: in one flood."""
+    return _flood(height_HxW, eps, fill_fraction, True)[0]
 
 
 @numba.njit(cache=True, nogil=True)
@@ -222,10 +244,7 @@ def breach_blocks(blocks_NxBxB, origins_Nx2, eps, fill_fraction, erode_steps=0, 
     `erode`d for `erode_steps` steps (block b's first cell is world cell origins_Nx2[b])."""
     out = np.empty(blocks_NxBxB.shape, np.float64)
     for b in range(blocks_NxBxB.shape[0]):
-        h = blocks_NxBxB[b].astype(np.float64)
-        if fill_fraction > 0:
-            h = h + fill_fraction * (fill(h) - h)
-        h = breach(h, eps)
+        h = breach(blocks_NxBxB[b], eps, fill_fraction)
         if erode_steps > 0:
             h = erode(h, erode_steps, erode_k, erode_m, origins_Nx2[b, 0], origins_Nx2[b, 1])
         out[b] = h

@@ -55,6 +55,8 @@ class ModelConfig:
     detail_drain_block: int = 0
     # ... first filling each closed depression by this fraction of its depth, so the cut is shallower
     detail_drain_fill: float = 0.0
+    # ... and leaving closed depressions shallower than this many metres as they are (real DEMs hold them)
+    detail_drain_keep: float = 0.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -159,6 +161,9 @@ def validate(cfg: Config, where: str) -> Config:
         if not 0.0 <= cfg.model.detail_drain_fill < 1.0:
             raise TerrainGanError(f"{where}: model.detail_drain_fill must be at least 0 and below 1, "
                                   f"got {cfg.model.detail_drain_fill}")
+        if not 0.0 <= cfg.model.detail_drain_keep < 1e6:  # also refuses nan and inf
+            raise TerrainGanError(f"{where}: model.detail_drain_keep must be 0 (off) or a depth in metres, "
+                                  f"got {cfg.model.detail_drain_keep}")
         return cfg
     checks = [
         (cfg.model.kind in ("spatial", "dcgan", "detail"),

@@ -73,11 +73,11 @@ def model(trained):
 @pytest.fixture(scope="module")
 def drained(trained):
     """The same trained levels in a cascade that drains its coarse layout on 16-sample blocks, eroding
-    them, and its finished heights on 32-sample blocks, half filling their depressions first
-    (`nn.hydrology`)."""
+    them, and its finished heights on 32-sample blocks, half filling their depressions first and
+    keeping those under 1 m (`nn.hydrology`)."""
     (trained / "drained.toml").write_text(LEVELS["cascade.toml"].replace("smoke_cascade", "smoke_drained")
                                           + "drain_block = 16\nerosion_steps = 5\nerosion_k = 0.2\n"
-                                          + "detail_drain_block = 32\ndetail_drain_fill = 0.5\n")
+                                          + "detail_drain_block = 32\ndetail_drain_fill = 0.5\ndetail_drain_keep = 1.0\n")
     for level in ("smoke_coarse", "smoke_detail"):  # finished levels: the cascade only assembles them
         shutil.copytree(trained / "run" / level, trained / "drained" / level)
     cfg = config.load(trained / "drained.toml")

@@ -37,6 +37,10 @@ def test_shipped_configs_load_and_differ_where_declared():
      "model.erosion_k must be positive"),
     ("levels = ['a.toml', 'b.toml']\n[model]\nkind = 'cascade'\ndrain_block = 64\nerosion_steps = 10\n"
      "erosion_k = 0.1\nerosion_m = 1.5", "model.erosion_m must be above 0"),
+    ("levels = ['a.toml', 'b.toml']\n[model]\nkind = 'cascade'\ndetail_drain_block = 64\ndetail_drain_keep = -1.0",
+     "model.detail_drain_keep must be 0"),
+    ("levels = ['a.toml', 'b.toml']\n[model]\nkind = 'cascade'\ndetail_drain_block = 64\ndetail_drain_keep = nan",
+     "model.detail_drain_keep must be 0"),
     ("train = 3", "expected a table"),
     ("[model\n", "not valid TOML"),
 ])

@@ -43,6 +43,28 @@ def test_a_partial_fill_keeps_the_basin_shallower_and_cuts_a_shallower_way_out()
     assert (h - half).max() < 0.75 * (h - hard).max()  # and the deepest cut is shallower
 
 
+def test_depressions_shallower_than_keep_are_left_as_they_are_and_deeper_ones_are_breached():
+    h = _pitted_ramp()
+    h[2:9, 27:34] = 60.0  # two terraces on the slope: one with a pit 0.6 m deep...
+    h[5, 30] -= 0.6
+    h[30:38, 5:15] = 20.0  # ... one with a hollow 0.6 m deep, 0.9 m at its centre
+    h[32:35, 8:11] -= 0.6
+    h[33, 9] -= 0.3
+    shallow = np.zeros(h.shape, bool)
+    shallow[5, 30] = shallow[32:35, 8:11] = True
+    out = hydrology.breach(h, fill=0.3, keep=1.0)
+    np.testing.assert_array_equal(out[shallow], h[shallow])  # kept, bit for bit
+    assert drainage.depression_fraction(out.astype(np.float32), 360.0) == 0.0  # none over 1 m deep is left
+    basin = (slice(16, 24), slice(23, 27))
+    assert (out[basin] > h[basin] + 1.0).all()  # the 30 m basin was filled by 0.3 and breached as before
+    terraces = np.zeros(h.shape, bool)
+    terraces[2:9, 27:34] = terraces[30:38, 5:15] = True
+    hard = hydrology.breach(h, fill=0.3)
+    np.testing.assert_array_equal(out[~terraces], hard[~terraces])  # the rest breached as without `keep`
+    assert (hard[shallow] != h[shallow]).all()  # where, instead, they are raised and cut a way out
+    assert (hard[terraces & ~shallow] < h[terraces & ~shallow] - 0.3).any()
+
+
 def test_a_partial_fill_and_the_breach_in_one_flood_are_a_fill_then_a_breach_bit_for_bit():
     """`floods.breach` raises each cell towards its fill level as its flood finds it, visiting cells as
     a breach of the filled heights would: real DEM windows (quantised, so full of tied heights) and a

@@ -175,7 +175,8 @@ class CascadeGenerator(nnx.Module):
     chunk computes its coarse samples one block further out on each side; with `erosion_steps` each
     breached block's flow lines are then incised into valley networks (`floods.erode`). With
     `detail_drain_block` the finished heights are drained the same way, on blocks that many output
-    samples wide, each depression first filled by the fraction `detail_drain_fill` of its depth:
+    samples wide, each depression first filled by the fraction `detail_drain_fill` of its depth and
+    those shallower than `detail_drain_keep` metres left alone:
     blocks of the chunk lattice's multiples, so a chunk needs its heights half a block (`apron`)
     beyond it, which its detail level makes with it.
     """
@@ -185,10 +186,10 @@ class CascadeGenerator(nnx.Module):
         self.coarse, self.detail = coarse, detail
         self.norm = norm  # ((mean, std) of the coarse level's data, (mean, std) of the detail level's)
         self.steering = steer  # how a guide map moves the coarse latents (`nn.steering`); None: it cannot
-        # the cascade config's drainage (`[model] drain_block`, `erosion_*`, `detail_drain_block`, `detail_drain_fill`)
+        # the cascade config's drainage (`[model] drain_block`, `erosion_*`, `detail_drain_*`)
         self.drain_block, self.detail_drain_block = cfg.drain_block, cfg.detail_drain_block
         self.erosion = hydrology.Erosion(cfg.erosion_steps, cfg.erosion_k, cfg.erosion_m)
-        self.detail_drain_fill = cfg.detail_drain_fill
+        self.detail_drain_fill, self.detail_drain_keep = cfg.detail_drain_fill, cfg.detail_drain_keep
         self.apron = cfg.detail_drain_block // 2  # output samples made beyond a chunk on each side
 
     STRIDE = 16  # tiles start every 16 samples, as with v1 (any multiple of the detail lattice would do)
@@ -278,7 +279,7 @@ class CascadeGenerator(nnx.Module):
             return out
         a = self.apron
         drained = hydrology.drain(out * std_d + mean_d, row0 - a, col0 - a, self.detail_drain_block, reach=a,
-                                  fill=self.detail_drain_fill)
+                                  fill=self.detail_drain_fill, keep=self.detail_drain_keep)
         return (drained - mean_d) / std_d
 
     def _layout_metres(self, c, row0, col0, lift):

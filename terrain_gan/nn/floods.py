@@ -70,30 +70,27 @@ def _start(h, rows, cols, seen, heap_l, heap_h, heap_k):
 
 
 @numba.njit(cache=True, nogil=True)
-def _flood(height_HxW, eps, fill_fraction, carve):
-    """A priority flood of one block from its edge: (heights float64, spill cells).
+def _flood(height_HxW, fill_fraction):
+    """A priority flood of one block from its edge, flat: (heights, raised heights, levels, spill
+    cells, the cell that found each cell, the cells off the edge in the order found).
 
     Each cell's fill level, the height water stands at over it once every closed depression is
     filled, is its own height or the level of the cell that found it, whichever is higher (Barnes et
-    al. 2014); cells are visited in (level, height, flat index) order. `carve` False: the heights are
-    the fill levels (a fill), and each cell spills where the cell that found it does if it is no
-    higher. True: each cell is first raised by `fill_fraction` of its depth below its level; one
-    found lower than the cell that found it gets the path back to the edge carved to descend from
-    it by `eps` per cell (a complete breach, Lindsay 2016; spill cells not kept).
-
-    Heights are the second key, so a breach visits cells as Lindsay's flood by height does: a
-    depression is explored from its spill cell, lowest cells first, before any cell above its
-    level. That the flood also knows each cell's level makes a partial fill and the breach one
-    flood (`tests/test_hydrology.py`: the same bits as a fill, then a breach of the filled heights).
+    al. 2014), and it spills where that cell does if it is no higher. Each cell is raised by
+    `fill_fraction` of its depth below its level, and cells are visited in (level, raised height,
+    flat index) order: with a fraction of 1, as a fill visits them; below, as Lindsay's breach by
+    height visits the raised heights (a depression is explored from its spill cell, lowest cells
+    first, before any cell above its level).
     """
     rows, cols = height_HxW.shape
     raw = height_HxW.astype(np.float64).copy().reshape(rows * cols)
     h, level = raw.copy(), raw.copy()
-    parent = np.full(rows * cols, -1, np.int64)
+    parent, found = np.full(rows * cols, -1, np.int64), np.empty(rows * cols, np.int64)
     spill = np.arange(rows * cols)
     seen = np.zeros(rows * cols, np.bool_)
     heap_l, heap_h, heap_k = np.empty(rows * cols), np.empty(rows * cols), np.empty(rows * cols, np.int64)
     count = _start(raw, rows, cols, seen, heap_l, heap_h, heap_k)
+    n_found = 0
     while count > 0:
         c = _pop(heap_l, heap_h, heap_k, count)
         count -= 1
@@ -107,38 +104,55 @@ def _flood(height_HxW, eps, fill_fraction, carve):
                 if raw[n] <= level[c]:
                     level[n] = level[c]
                     spill[n] = spill[c]
-                if carve:
-                    h[n] = raw[n] + fill_fraction * (level[n] - raw[n])
-                    parent[n] = c
-                    height, p = h[n], c
-                    while p >= 0 and h[p] >= height:  # the way out must descend from n: carve it
-                        height -= eps
-                        h[p] = height
-                        p = parent[p]
-                else:
-                    h[n] = level[n]
+                h[n] = raw[n] + fill_fraction * (level[n] - raw[n])
+                parent[n], found[n_found] = c, n
+                n_found += 1
                 _push(heap_l, heap_h, heap_k, count, level[n], h[n], n)
                 count += 1
-    return h.reshape(rows, cols), spill.reshape(rows, cols)
+    return raw, h, level, spill, parent, found[:n_found]
 
 
 @numba.njit(cache=True, nogil=True)
 def fill(height_HxW):
     """Each cell's level once every closed depression is filled to its spill height."""
-    return _flood(height_HxW, 0.0, 0.0, False)[0]
+    return _flood(height_HxW, 1.0)[2].reshape(height_HxW.shape)
 
 
 @numba.njit(cache=True, nogil=True)
 def spill_cells(height_HxW):
     """For each cell, the flat index of the cell whose height it fills up to (itself outside depressions)."""
-    return _flood(height_HxW, 0.0, 0.0, False)[1].astype(np.int32)
+    return _flood(height_HxW, 1.0)[3].reshape(height_HxW.shape).astype(np.int32)
 
 
 @numba.njit(cache=True, nogil=True)
-def breach(height_HxW, eps, fill_fraction=0.0):
+def breach(height_HxW, eps, fill_fraction=0.0, keep_depth=0.0):
     """Complete breaching of one block, its edge cells the outlets (Lindsay 2016), after raising each
-    cell by `fill_fraction` of its depth below its fill level: in one flood."""
-    return _flood(height_HxW, eps, fill_fraction, True)[0]
+    cell by `fill_fraction` of its depth below its fill level: each cell found lower than the cell
+    that found it gets the way back to the edge carved to descend from it by `eps` per cell. Closed
+    depressions less than `keep_depth` deep are left as they are.
+
+    One flood: the carving does not change the order cells are found in, so it follows the flood
+    (`tests/test_hydrology.py`: the same bits as a fill, then a breach of the filled heights).
+    """
+    raw, h, level, spill, parent, found = _flood(height_HxW, fill_fraction)
+    kept = np.zeros(raw.size, np.bool_)
+    if keep_depth > 0:
+        deepest = np.zeros(raw.size)  # per depression, named by its spill cell
+        for k in range(raw.size):
+            deepest[spill[k]] = max(deepest[spill[k]], level[k] - raw[k])
+        for k in range(raw.size):
+            kept[k] = level[k] > raw[k] and deepest[spill[k]] < keep_depth
+            if kept[k]:
+                h[k] = raw[k]
+    for n in found:
+        if kept[n]:
+            continue
+        height, p = h[n], parent[n]
+        while p >= 0 and h[p] >= height:  # the way out must descend from n: carve it
+            height -= eps
+            h[p] = height
+            p = parent[p]
+    return h.reshape(height_HxW.shape)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -239,12 +253,13 @@ def erode(drained_HxW, steps, k, m, row0=0, col0=0):
 
 
 @numba.njit(cache=True, nogil=True)
-def breach_blocks(blocks_NxBxB, origins_Nx2, eps, fill_fraction, erode_steps=0, erode_k=0.0, erode_m=0.5):
-    """`breach` of each block, after raising each cell by `fill_fraction` of its `fill` depth, then
-    `erode`d for `erode_steps` steps (block b's first cell is world cell origins_Nx2[b])."""
+def breach_blocks(blocks_NxBxB, origins_Nx2, eps, fill_fraction, keep_depth=0.0, erode_steps=0, erode_k=0.0,
+                  erode_m=0.5):
+    """`breach` of each block, then `erode`d for `erode_steps` steps (block b's first cell is world
+    cell origins_Nx2[b])."""
     out = np.empty(blocks_NxBxB.shape, np.float64)
     for b in range(blocks_NxBxB.shape[0]):
-        h = breach(blocks_NxBxB[b], eps, fill_fraction)
+        h = breach(blocks_NxBxB[b], eps, fill_fraction, keep_depth)
         if erode_steps > 0:
             h = erode(h, erode_steps, erode_k, erode_m, origins_Nx2[b, 0], origins_Nx2[b, 1])
         out[b] = h

@@ -23,7 +23,9 @@ so the blend keeps every guarantee above.
 
 The same drainage may run on the finished heights (`[model] detail_drain_block`), where a complete
 breach cuts one-cell trenches a classifier spots at once: there each depression is first filled by
-a fraction of its depth (`fill`), so the cut is that much shallower (model card, "Sixth round").
+a fraction of its depth (`fill`), so the cut is that much shallower (model card, "Sixth round"),
+and depressions shallower than `keep` metres are left as they are: real DEMs hold such pits
+(model card, "Ninth round").
 
 The floods are host loops, compiled by numba.
 """
@@ -57,20 +59,21 @@ NO_EROSION = Erosion()
 
 
 def breach(height_HxW: np.ndarray, eps: float = EPS_M, fill: float = 0.0,
-           erosion: Erosion = NO_EROSION, origin: tuple[int, int] = (0, 0)) -> np.ndarray:
+           erosion: Erosion = NO_EROSION, origin: tuple[int, int] = (0, 0), keep: float = 0.0) -> np.ndarray:
     """Heights with every closed depression breached to the block's edge (float64).
 
     With `fill` > 0 each depression is first filled by that fraction of its depth (each cell raised
     towards the depression's spill height), and only the rest is breached: the cut through its rim
-    is that much shallower. Without, heights are only lowered. With `erosion` the breached block's
-    flow lines are then cut into valleys that deepen downstream (`floods.erode`; `origin`, the world
-    cell of the block's first, keys its routing).
+    is that much shallower. Without, heights are only lowered. Depressions less than `keep` metres
+    deep are left as they are. With `erosion` the breached block's flow lines are then cut into
+    valleys that deepen downstream (`floods.erode`; `origin`, the world cell of the block's first,
+    keys its routing).
     """
-    return breach_many(np.asarray(height_HxW)[None], eps, fill, erosion, [origin])[0]
+    return breach_many(np.asarray(height_HxW)[None], eps, fill, erosion, [origin], keep)[0]
 
 
 def breach_many(blocks_NxBxB: np.ndarray, eps: float = EPS_M, fill: float = 0.0,
-                erosion: Erosion = NO_EROSION, origins=None) -> np.ndarray:
+                erosion: Erosion = NO_EROSION, origins=None, keep: float = 0.0) -> np.ndarray:
     """`breach` of each block (`origins`: each one's first world cell, default (0, 0)), the blocks
     shared among threads, one per core (the floods release the GIL; numba's own `parallel=True` took
     13 s more to compile on first use, and its default threading layer aborts when two threads enter
@@ -79,8 +82,8 @@ def breach_many(blocks_NxBxB: np.ndarray, eps: float = EPS_M, fill: float = 0.0,
 
     def run(part):
         blocks_part, origins_part = part
-        return floods.breach_blocks(blocks_part, origins_part, float(eps), float(fill), int(erosion.steps),
-                                    float(erosion.k), float(erosion.m))
+        return floods.breach_blocks(blocks_part, origins_part, float(eps), float(fill), float(keep),
+                                    int(erosion.steps), float(erosion.k), float(erosion.m))
 
     blocks = np.ascontiguousarray(blocks_NxBxB, dtype=np.float64)
     origins = np.zeros((len(blocks), 2), np.int64) if origins is None else np.asarray(origins, np.int64).reshape(-1, 2)
@@ -135,22 +138,22 @@ def drain_blocks(breached, out_origin: tuple[int, int], out_n: int, block: int) 
 
 
 def drain_region(raw_HxW: np.ndarray, raw_origin: tuple[int, int], out_origin: tuple[int, int], out_n: int,
-                 block: int, fill: float = 0.0, erosion: Erosion = NO_EROSION) -> np.ndarray:
+                 block: int, fill: float = 0.0, erosion: Erosion = NO_EROSION, keep: float = 0.0) -> np.ndarray:
     """`drain_blocks` from raw heights of world samples from `raw_origin`, which must reach at least
-    `block` samples beyond the output on each side (every block that touches it); `fill` and
-    `erosion` as `breach`. The blocks are breached together (`breach_many`)."""
+    `block` samples beyond the output on each side (every block that touches it); `fill`, `erosion`
+    and `keep` as `breach`. The blocks are breached together (`breach_many`)."""
     r0, c0 = raw_origin
     starts = block_starts(out_origin, out_n, block)
     for br, bc in starts:
         if br < r0 or bc < c0 or br + block > r0 + raw_HxW.shape[0] or bc + block > c0 + raw_HxW.shape[1]:
             raise ValueError("drain_region: the raw heights do not cover every block")
     raw = np.stack([raw_HxW[br - r0:br - r0 + block, bc - c0:bc - c0 + block] for br, bc in starts])
-    breached = dict(zip(starts, breach_many(raw, fill=fill, erosion=erosion, origins=starts)))
+    breached = dict(zip(starts, breach_many(raw, fill=fill, erosion=erosion, origins=starts, keep=keep)))
     return drain_blocks(lambda br, bc: breached[br, bc], out_origin, out_n, block)
 
 
 def drain(raw_HxW, raw_row0, raw_col0, block: int, reach: int | None = None, fill: float = 0.0,
-          erosion: Erosion = NO_EROSION):
+          erosion: Erosion = NO_EROSION, keep: float = 0.0):
     """`drain_region` in a JAX program: raw heights from world sample (raw_row0, raw_col0), reaching
     `reach` (default `block`) samples beyond the output on each side, -> the drained inner
     (H - 2 reach)^2 samples. Less than a block is enough for an output that starts and ends on a
@@ -160,7 +163,7 @@ def drain(raw_HxW, raw_row0, raw_col0, block: int, reach: int | None = None, fil
 
     def host(raw, r0, c0):
         r0, c0 = int(r0), int(c0)
-        return drain_region(np.asarray(raw), (r0, c0), (r0 + reach, c0 + reach), out_n, block, fill, erosion)
+        return drain_region(np.asarray(raw), (r0, c0), (r0 + reach, c0 + reach), out_n, block, fill, erosion, keep)
 
     return jax.pure_callback(host, jax.ShapeDtypeStruct((out_n, out_n), jnp.float32),
                              raw_HxW.astype(jnp.float32), raw_row0, raw_col0, vmap_method="sequential")

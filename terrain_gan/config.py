@@ -41,7 +41,8 @@ class ModelConfig:
     # D also sees log soft flow accumulation in its window (nn/flow.py): connected channels, not pits
     d_flow: bool = False
     # cascade: breach the coarse layout's closed basins into valleys on a lattice of blocks this many
-    # coarse samples wide (nn/hydrology.py; a divisor of 64, the coarse samples of a world chunk; 0 = off)
+    # coarse samples wide (nn/hydrology.py; 8, 16, 32, 64 or 128; periodic worlds then repeat every
+    # multiple of 4 blocks' samples, at least 256; 0 = off)
     drain_block: int = 0
     # ... and then incise each drained block's flow lines into branching valleys: this many steps of
     # stream-power erosion, each lowering a cell towards its steepest lower neighbour by
@@ -143,8 +144,8 @@ def validate(cfg: Config, where: str) -> Config:
     if cfg.model.kind == "cascade":
         if len(cfg.levels) != 2:
             raise TerrainGanError(f"{where}: a cascade names two level configs: levels = [coarse, detail]")
-        if cfg.model.drain_block and not (cfg.model.drain_block >= 8 and 64 % cfg.model.drain_block == 0):
-            raise TerrainGanError(f"{where}: model.drain_block must be 0 (off) or 8, 16, 32 or 64 coarse samples, "
+        if cfg.model.drain_block not in (0, 8, 16, 32, 64, 128):
+            raise TerrainGanError(f"{where}: model.drain_block must be 0 (off) or 8, 16, 32, 64 or 128 coarse samples, "
                                   f"got {cfg.model.drain_block}")
         steps, k, m = cfg.model.erosion_steps, cfg.model.erosion_k, cfg.model.erosion_m
         if steps < 0:

@@ -3,6 +3,7 @@
 import random
 import subprocess
 import sys
+import types
 
 import jax
 import numpy as np
@@ -184,3 +185,14 @@ def test_seams_score_like_the_interior_and_independent_tiles_do_not(model):
     control = seam_stats(lambda x, z: alone[(x, z)], 4, 4)
     assert 0.8 < ours.phase_ratio < 1.25 and 0.7 < ours.ratio < 1.25
     assert control.ratio > 4 and control.phase_ratio > 4
+
+
+def test_a_layout_drained_on_blocks_wider_than_a_chunk_makes_periods_multiples_of_them():
+    """A cascade draining its layout on 128 coarse samples (512 output samples, wider than a chunk)
+    needs whole blocks of every drain lattice in a period, or a torus would tile them off-lattice."""
+    wide = types.SimpleNamespace(generator=types.SimpleNamespace(drain_block=128))
+    assert synth.period_unit(wide) == 512
+    assert synth.period_unit(types.SimpleNamespace(generator=types.SimpleNamespace(drain_block=16))) == 256
+    with pytest.raises(TerrainGanError, match="multiple of 512 samples .*drained on.* 513, 1025 or 2049"):
+        synth.check_period((256, 512), synth.period_unit(wide))
+    assert synth.check_period((512, 1536), 512) == (512, 1536)

@@ -61,7 +61,8 @@ def plan(seed: int, model="default", *, tiles: tuple[int, int], tile_size: int, 
       tile_size: samples per tile side, k*16+1 (2^n+1 for engines).
       out: the world's folder (created by `run`; its parent must exist).
       formats: export formats (`exporters.FORMAT_NAMES`), a list or comma-separated string.
-      periodic: the world wraps around the grid (a torus); its extent must be a multiple of 256 samples.
+      periodic: the world wraps around the grid (a torus); its extent must be a multiple of 256 samples
+        (`synth.period_unit`: 512 for model v2).
       height_range: "auto", "exact" or (lo, hi) metres (see the module docstring).
       options: `exporters.ExportOptions` for meshes and engine files.
       recipe: the resolved recipe to record in the manifest (`world.recipe`; kept from an earlier run if None).

@@ -63,7 +63,8 @@ class World:
       model: shipped model name, weights path, or a loaded `pretrained.Model`.
       layout: large-scale layout (`world.layout.Layout`); default a varied relief field.
         `Layout(relief_variation=0.0)` gives the model's own heights, as `generate` makes them.
-      period: (rows, cols) samples, multiples of 256: the world repeats (a torus). None: infinite.
+      period: (rows, cols) samples, multiples of 256 (`synth.period_unit`: 512 for model v2): the
+        world repeats (a torus). None: infinite.
       capacity: chunks (256 x 256 samples) kept in memory for reuse by neighbouring tiles.
 
     >>> w = World(7, "default")
@@ -77,7 +78,7 @@ class World:
         self.weights = None if isinstance(model, pretrained.Model) else str(pretrained.resolve(model).resolve())
         self.model = pretrained.load_model(model)
         self.layout = Layout() if layout is None else layout
-        self.period = synth.check_period(period)
+        self.period = synth.check_period(period, synth.period_unit(self.model))
         surface = None if self.layout.plain else self.layout.surface(self.period)
         self._cache = synth.ChunkCache(self.model, seed, capacity, period=self.period, surface=surface,
                                        params=self.layout.params())

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import math
 import threading
 from collections import OrderedDict
 
@@ -45,17 +46,26 @@ def require_spatial(model: Model) -> None:
                               "64x64 windows, not worlds; use the default model")
 
 
-def check_period(period) -> tuple[int, int] | None:
-    """A world period (rows, cols) in samples: positive multiples of CHUNK, or None (no wrap)."""
+def period_unit(model: Model) -> int:
+    """Samples every period of a world of `model` is a multiple of: the chunk lattice, and for a
+    cascade whose layout is drained on blocks wider than a chunk, those blocks' lattice too."""
+    block = getattr(model.generator, "drain_block", 0) * cascade.FACTOR
+    return CHUNK * block // math.gcd(CHUNK, block) if block else CHUNK
+
+
+def check_period(period, unit: int = CHUNK) -> tuple[int, int] | None:
+    """A world period (rows, cols) in samples: positive multiples of `unit` (`period_unit`), or None (no wrap)."""
     if period is None:
         return None
     try:
         rows, cols = (int(p) for p in period)
     except (TypeError, ValueError):
         raise TerrainGanError(f"period must be (rows, cols) samples, got {period!r}") from None
-    if rows <= 0 or cols <= 0 or rows % CHUNK or cols % CHUNK:
-        raise TerrainGanError(f"a periodic world repeats every multiple of {CHUNK} samples (its chunk lattice), "
-                              f"got a period of {rows}x{cols}; e.g. one tile of 257, 513 or 1025 samples")
+    if rows <= 0 or cols <= 0 or rows % unit or cols % unit:
+        lattice = "its chunk lattice" if unit == CHUNK else "its chunk lattice and the lattice its layout is drained on"
+        examples = f"{unit + 1}, {2 * unit + 1} or {4 * unit + 1}"
+        raise TerrainGanError(f"a periodic world of this model repeats every multiple of {unit} samples ({lattice}), "
+                              f"got a period of {rows}x{cols}; e.g. one tile of {examples} samples")
     return rows, cols
 
 
@@ -219,7 +229,7 @@ class _CascadeLayout:
     def keep(self, pieces: int) -> None:
         """Keeps the layout of `pieces` chunks, and their blocks on the four lattices."""
         self._raw.capacity = pieces
-        self._breached.capacity = 4 * pieces * (self.n // self.block) ** 2 if self.block else 0
+        self._breached.capacity = 4 * pieces * max(1, self.n // self.block) ** 2 if self.block else 0
 
     def _breach(self, starts) -> np.ndarray:
         """The blocks of raw layout starting at each (row, col) of `starts`, breached (and eroded)
@@ -261,7 +271,7 @@ class ChunkCache:
     def __init__(self, model: Model, seed: int, capacity: int = 64, *, period=None, surface=None, params=None):
         require_spatial(model)
         self.model, self.seed = model, check_seed(seed)
-        self.period = check_period(period)
+        self.period = check_period(period, period_unit(model))
         self._key = latents.world_key(self.seed)
         params = None if surface is None else jax.tree.map(jnp.asarray, params)
         if isinstance(model.generator, cascade.CascadeGenerator):

@@ -50,7 +50,7 @@ def period_unit(model: Model) -> int:
     """Samples every period of a world of `model` is a multiple of: the chunk lattice, and for a
     cascade whose layout is drained on blocks wider than a chunk, those blocks' lattice too."""
     block = getattr(model.generator, "drain_block", 0) * cascade.FACTOR
-    return CHUNK * block // math.gcd(CHUNK, block) if block else CHUNK
+    return math.lcm(CHUNK, block) if block else CHUNK
 
 
 def check_period(period, unit: int = CHUNK) -> tuple[int, int] | None:

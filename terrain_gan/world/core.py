@@ -78,7 +78,7 @@ class World:
         self.weights = None if isinstance(model, pretrained.Model) else str(pretrained.resolve(model).resolve())
         self.model = pretrained.load_model(model)
         self.layout = Layout() if layout is None else layout
-        self.period = synth.check_period(period, synth.period_unit(self.model))
+        self.period = synth.check_period(period, self.model)
         surface = None if self.layout.plain else self.layout.surface(self.period)
         self._cache = synth.ChunkCache(self.model, seed, capacity, period=self.period, surface=surface,
                                        params=self.layout.params())

@@ -53,10 +53,11 @@ def period_unit(model: Model) -> int:
     return math.lcm(CHUNK, block) if block else CHUNK
 
 
-def check_period(period, unit: int = CHUNK) -> tuple[int, int] | None:
-    """A world period (rows, cols) in samples: positive multiples of `unit` (`period_unit`), or None (no wrap)."""
+def check_period(period, model: Model) -> tuple[int, int] | None:
+    """A world period (rows, cols) in samples: positive multiples of `period_unit(model)`, or None (no wrap)."""
     if period is None:
         return None
+    unit = period_unit(model)
     try:
         rows, cols = (int(p) for p in period)
     except (TypeError, ValueError):
@@ -271,7 +272,7 @@ class ChunkCache:
     def __init__(self, model: Model, seed: int, capacity: int = 64, *, period=None, surface=None, params=None):
         require_spatial(model)
         self.model, self.seed = model, check_seed(seed)
-        self.period = check_period(period, period_unit(model))
+        self.period = check_period(period, model)
         self._key = latents.world_key(self.seed)
         params = None if surface is None else jax.tree.map(jnp.asarray, params)
         if isinstance(model.generator, cascade.CascadeGenerator):

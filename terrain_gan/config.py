@@ -89,6 +89,10 @@ class TrainConfig:
     # so flattening cannot lower it; nn/drainage.py; 0 = off)
     drainage_relative: float = 0.0
     drainage: float = 0.0  # weight per metre of the fakes' mean closed-depression depth (nn/drainage.py; 0 = off)
+    # detail level: weight of the squared departure from 1 of the fakes' roughness (mean |second
+    # difference|) at each phase of the condition's 4-sample lattice over the real windows' mean
+    # roughness (nn/losses.lattice_phase_spread; 0 = off)
+    phase_flatness: float = 0.0
     log_every: int = 25
     sample_every: int = 250
     checkpoint_every: int = 250
@@ -174,6 +178,8 @@ def validate(cfg: Config, where: str) -> Config:
         (not cfg.model.detail_drain_block, "model.detail_drain_block is for a cascade (model.kind = 'cascade')"),
         (not cfg.model.erosion_steps, "model.erosion_steps is for a cascade (model.kind = 'cascade')"),
         (not cfg.model.detail_drain_fill, "model.detail_drain_fill is for a cascade (model.kind = 'cascade')"),
+        (cfg.model.kind == "detail" or not cfg.train.phase_flatness, "train.phase_flatness is for a detail level"),
+        (cfg.train.phase_flatness >= 0, "train.phase_flatness must be >= 0"),
         (cfg.train.loss in ("ns", "hinge", "bce"), "train.loss must be 'ns', 'hinge' or 'bce'"),
         (cfg.data.region_weight in ("windows", "sqrt"), "data.region_weight must be 'windows' or 'sqrt'"),
         (cfg.cell_size_m > 0, "cell_size_m must be positive"),

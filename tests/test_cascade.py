@@ -106,6 +106,38 @@ def test_block_means_of_real_windows_are_the_condition_the_output_is_held_to():
     np.testing.assert_allclose(cond[1, 3, 5], x[1, 12:16, 20:24].mean(), rtol=1e-6)
 
 
+def test_phase_spread_is_the_evaluations_profile_and_sees_the_interpolated_condition():
+    from terrain_gan.dataset.core import load_dataset
+    from terrain_gan.eval.metrics import lattice_phase_profile
+    from terrain_gan.nn import losses
+
+    real = load_dataset().sample_windows(8, rng=np.random.default_rng(0), window=96).astype(np.float32)
+    windows, inner = jnp.asarray(real), jnp.asarray(real[:, 16:-16, 16:-16])
+    profile = lattice_phase_profile(real[:, 16:-16, 16:-16], 4)
+    spread = float(losses.lattice_phase_spread(inner, 4))
+    assert spread == pytest.approx(np.mean((profile - 1) ** 2), rel=1e-4)
+    base = cascade.up4(cascade.block_mean4(windows), cascade.DetailGenerator.MARGIN)  # the condition alone
+    assert float(losses.lattice_phase_spread(base, 4)) > 50 * spread  # Keys cubic: rough at the samples
+    # against real windows, twice their relief is a profile of twos, and the windows themselves as flat as alone
+    assert float(losses.lattice_phase_spread(2 * inner, 4, inner)) == pytest.approx(1.0, rel=0.1)
+    assert float(losses.lattice_phase_spread(inner, 4, inner)) == pytest.approx(spread, rel=1e-4)
+
+
+def test_phase_flatness_trains_a_detail_level_and_is_refused_elsewhere(trained, tmp_path):
+    from terrain_gan.train import step as train_step
+
+    cfg = config.load(trained / "detail.toml")
+    cfg = dataclasses.replace(cfg, train=dataclasses.replace(cfg.train, phase_flatness=100.0))
+    run = train_step.setup(cfg, tmp_path)
+    metrics = train_step.train_step(run.gan, run.real_batch(0), run.key(0), np.float32(0), tcfg=cfg.train,
+                                    apply_r1=False)
+    assert 0 < float(metrics["phase_spread"]) < 10 and np.isfinite(float(metrics["g_loss"]))
+    coarse = config.to_dict(config.load(trained / "coarse.toml"))
+    coarse["train"]["phase_flatness"] = 100.0
+    with pytest.raises(TerrainGanError, match="train.phase_flatness is for a detail level"):
+        config.from_dict(coarse)
+
+
 def test_detail_output_depends_only_on_the_condition_within_its_margin(model):
     G = model.generator.detail
     n = 12

@@ -83,16 +83,20 @@ def g_update(gan: GAN, real_BxHxW: jax.Array, inputs, step, *,
     """
 
     def g_objective(G, D):  # D is an argument so that its BatchNorm statistics may update
-        _, fake, consistency = judged(G, real_BxHxW, inputs)
-        terms = dict(consistency=consistency, drainage_m=jnp.zeros(()), drainage_relative=jnp.zeros(()))
+        real, fake, consistency = judged(G, real_BxHxW, inputs)
+        terms = dict(consistency=consistency, drainage_m=jnp.zeros(()), drainage_relative=jnp.zeros(()),
+                     phase_spread=jnp.zeros(()))
         heights = fake[..., 0] if fake.ndim == 4 else fake  # a detail level's pair: (heights, residual)
         if tcfg.drainage:
             terms["drainage_m"] = drainage.mean_depression_depth(heights) * gan.height_std_m
         if tcfg.drainage_relative:
             floor = RELIEF_FLOOR_M / gan.height_std_m
             terms["drainage_relative"] = drainage.relative_depression_depth(heights, floor)
+        if tcfg.phase_flatness:  # a detail level's windows start on its condition's lattice
+            terms["phase_spread"] = losses.lattice_phase_spread(heights, G.STRIDE, real[..., 0])
         total = (losses.g_loss(tcfg.loss, D(fake)) + tcfg.consistency * consistency
-                 + tcfg.drainage * terms["drainage_m"] + tcfg.drainage_relative * terms["drainage_relative"])
+                 + tcfg.drainage * terms["drainage_m"] + tcfg.drainage_relative * terms["drainage_relative"]
+                 + tcfg.phase_flatness * terms["phase_spread"])
         return total, terms
 
     (g_value, terms), g_grads = nnx.value_and_grad(g_objective, argnums=0, has_aux=True)(gan.G, gan.D)
@@ -130,8 +134,10 @@ def train_step(gan: GAN, real_BxHxW, key, step, *, tcfg: config_lib.TrainConfig,
     it does a world's chunk (`world/synth.py`).
 
     Returns the metrics: d_loss, r1, real_logit, fake_logit, g_loss, consistency (0 but for a detail
-    level), drainage_m (the fakes' mean depression depth in metres; 0 unless `tcfg.drainage`) and
-    drainage_relative (that depth over the windows' height std; 0 unless `tcfg.drainage_relative`).
+    level), drainage_m (the fakes' mean depression depth in metres; 0 unless `tcfg.drainage`),
+    drainage_relative (that depth over the windows' height std; 0 unless `tcfg.drainage_relative`) and
+    phase_spread (the fakes' roughness by lattice phase against the real windows'; 0 unless
+    `tcfg.phase_flatness`).
     """
     inputs = _step_inputs(gan.G, tuple(real_BxHxW.shape), key)
     return _updates(gan, real_BxHxW, inputs, step, tcfg=tcfg, apply_r1=apply_r1)

@@ -53,14 +53,14 @@ def r1_penalty(D, real_BxHxW):
     return jnp.sum(grad * grad, axis=(1, 2, 3)).mean()
 
 
-def lattice_phase_spread(h_BxHxW, period: int, reference_BxHxW=None):
-    """Mean squared departure from 1 of the windows' roughness profile on a `period`-sample lattice.
+def lattice_phase_spread(h_BxHxW, period: int, reference_BxHxW):
+    """Mean squared departure from 1 of the windows' roughness on a `period`-sample lattice, by phase.
 
-    The profile is `eval.metrics.lattice_phase_profile`'s: the mean |second difference| at each phase
-    (both axes pooled, each difference at its centre sample's phase) over the mean of all phases.
-    With `reference_BxHxW` (real windows) it is over the reference's mean instead, so the windows
-    are held to the reference's roughness as well as to a flat profile. The windows must start on
-    the lattice. Real terrain's profile is flat (all ones); a generator whose output is interpolated
+    Roughness is the mean |second difference| at each phase (both axes pooled, each difference at
+    its centre sample's phase), over the mean of all phases of `reference_BxHxW` (real windows; no
+    gradient), so the windows are held to the reference's roughness as well as to a flat profile.
+    With the windows as their own reference this is `eval.metrics.lattice_phase_profile`'s departure
+    from flat. The windows must start on the lattice. Real terrain's profile is flat (all ones); a generator whose output is interpolated
     from a coarser lattice is rougher at some phases than at others.
     """
     s = h_BxHxW.shape[1]
@@ -72,5 +72,5 @@ def lattice_phase_spread(h_BxHxW, period: int, reference_BxHxW=None):
         return (jnp.einsum("bij,jp->p", d2x, onehot) + jnp.einsum("bij,ip->p", d2y, onehot)) / onehot.sum(0)
 
     rough = per_phase(h_BxHxW)
-    level = rough.mean() if reference_BxHxW is None else jax.lax.stop_gradient(per_phase(reference_BxHxW).mean())
+    level = jax.lax.stop_gradient(per_phase(reference_BxHxW).mean())
     return jnp.mean((rough / level - 1.0) ** 2)

@@ -52,6 +52,7 @@ def main(argv=None) -> None:
     ref = evaluate.Reference(real, cell_size_m=data.cell_size_m, seed=args.seed)
     big = data.eval_windows(args.n, seed=args.seed + 7, window=64 + 2 * MARGIN)
     spectrum = _slope_spectrum(real)
+    wavelengths = (real.shape[2] - 1) / np.maximum(np.arange(len(spectrum)), 1e-9)  # cells, per spectrum bin
     header = ("set", "C2ST acc", "slope W1 deg", "relief W1 m", "SWD x1e3", "pit fraction", "lattice (4)",
               *(f"slope power {a}-{b}" for a, b in BANDS))
     print("| " + " | ".join(header) + " |")
@@ -61,40 +62,33 @@ def main(argv=None) -> None:
         r = ref.compare(label, windows)
         prof = lattice_phase_profile(windows, cascade.FACTOR)
         ratio = _slope_spectrum(windows) / spectrum
-        bands = [ratio[_band(lo, hi, len(ratio))].mean() for lo, hi in BANDS]
+        bands = [ratio[(wavelengths >= lo) & (wavelengths < hi)].mean() for lo, hi in BANDS]
         cells = (label, f"{r.c2st:.3f}", f"{r.slope_w1_deg:.3f}", f"{r.relief_w1_m:.2f}", f"{r.swd_x1e3:.1f}",
                  f"{r.pit_fraction:.4f}", f"{prof.min():.3f}..{prof.max():.3f}", *(f"{b:.2f}" for b in bands))
         print("| " + " | ".join(cells) + " |", flush=True)
 
     row("real (another draw)", big[:, MARGIN:-MARGIN, MARGIN:-MARGIN])
-    for k, (name, model) in enumerate(models):
+    # block means and Keys-cubic weights are affine: the base in metres is the same in any normalisation
+    base = cascade.up4(cascade.block_mean4(jnp.asarray(big)), cascade.DetailGenerator.MARGIN)
+    row("Keys-cubic base of the real conditions", np.asarray(base))
+    for name, model in models:
         mean, std = model.generator.norm[1]
-        cond = cascade.block_mean4(jnp.asarray((big - mean) / std))
-        if k == 0:
-            row("Keys-cubic base of the real conditions", np.asarray(cascade.up4(cond, cascade.DetailGenerator.MARGIN)) * std + mean)
-        row(f"{name}: detail level on real conditions", _detail_windows(model.generator.detail, cond, args.seed) * std + mean)
+        row(f"{name}: detail level on real conditions",
+            _detail_windows(model.generator.detail, (big - mean) / std, args.seed) * std + mean)
 
 
-def _detail_windows(detail: cascade.DetailGenerator, cond_BxNxN, seed: int, batch: int = 100) -> np.ndarray:
-    """The detail level's normalised output for each condition, its latents drawn from `seed`."""
-    out = []
-    for i in range(0, cond_BxNxN.shape[0], batch):
-        c = cond_BxNxN[i:i + batch]
-        inputs = detail.sample_inputs(jax.random.fold_in(jax.random.key(seed), i), c.shape[0], c.shape[1])
-        out.append(np.asarray(detail(c, *inputs)))
-    return np.concatenate(out)
+def _detail_windows(detail: cascade.DetailGenerator, real_big_BxHxW, seed: int, batch: int = 100) -> np.ndarray:
+    """The detail level's normalised output on the block means of normalised real windows
+    (`DetailGenerator.windows_for`), in batches, the latents of batch i drawn from fold_in(seed, i)."""
+    key = jax.random.key(seed)
+    return np.concatenate([np.asarray(detail.windows_for(jax.random.fold_in(key, i), jnp.asarray(real_big_BxHxW[i:i + batch])))
+                           for i in range(0, len(real_big_BxHxW), batch)])
 
 
 def _slope_spectrum(windows_NxWxW) -> np.ndarray:
     """Mean power spectrum of the windows' slopes along rows (first differences along x)."""
     slopes = np.diff(np.asarray(windows_NxWxW, np.float64), axis=2)
     return (np.abs(np.fft.rfft(slopes, axis=2)) ** 2).mean(axis=(0, 1))
-
-
-def _band(lo: int, hi: int, bins: int) -> slice:
-    """The spectrum bins (frequency k / (2 (bins - 1)) per cell) of wavelengths lo..hi cells."""
-    n = 2 * (bins - 1)
-    return slice(max(1, round(n / hi)), round(n / lo) + (lo == 2))
 
 
 if __name__ == "__main__":

@@ -60,8 +60,9 @@ def lattice_phase_spread(h_BxHxW, period: int, reference_BxHxW):
     its centre sample's phase), over the mean of all phases of `reference_BxHxW` (real windows; no
     gradient), so the windows are held to the reference's roughness as well as to a flat profile.
     With the windows as their own reference this is `eval.metrics.lattice_phase_profile`'s departure
-    from flat. The windows must start on the lattice. Real terrain's profile is flat (all ones); a generator whose output is interpolated
-    from a coarser lattice is rougher at some phases than at others.
+    from flat. The windows must start on the lattice. Real terrain's profile is flat (all ones); a
+    generator whose output is interpolated from a coarser lattice is rougher at some phases than at
+    others.
     """
     s = h_BxHxW.shape[1]
     onehot = jax.nn.one_hot(jnp.arange(1, s - 1) % period, period)  # (S - 2, period): centre j + 1

@@ -16,6 +16,12 @@ Two more columns say what the classifier may see:
 
 Rows: real windows of another draw (the floor), the Keys-cubic interpolation of the real
 conditions (the base the detail level adds its residual to), then each detail level.
+
+A second table describes the finest texture, which the classifier tells apart even from a one-cell
+high-pass alone (model card, "Eleventh round"): the fraction of samples higher or lower than all
+eight neighbours, and of the high-pass (a window minus its 1-2-1 blur) the median kurtosis, the
+correlation of neighbouring samples along rows (x), columns (y) and each diagonal, and the exponent b of
+its standard deviation against the window's mean slope (std ~ slope^b across windows).
 """
 
 from __future__ import annotations
@@ -67,14 +73,23 @@ def main(argv=None) -> None:
                  f"{r.pit_fraction:.4f}", f"{prof.min():.3f}..{prof.max():.3f}", *(f"{b:.2f}" for b in bands))
         print("| " + " | ".join(cells) + " |", flush=True)
 
-    row("real (another draw)", big[:, MARGIN:-MARGIN, MARGIN:-MARGIN])
+    sets = {"real (another draw)": big[:, MARGIN:-MARGIN, MARGIN:-MARGIN]}
     # block means and Keys-cubic weights are affine: the base in metres is the same in any normalisation
     base = cascade.up4(cascade.block_mean4(jnp.asarray(big)), cascade.DetailGenerator.MARGIN)
-    row("Keys-cubic base of the real conditions", np.asarray(base))
+    sets["Keys-cubic base of the real conditions"] = np.asarray(base)
     for name, model in models:
         mean, std = model.generator.norm[1]
-        row(f"{name}: detail level on real conditions",
+        sets[f"{name}: detail level on real conditions"] = (
             _detail_windows(model.generator.detail, (big - mean) / std, args.seed) * std + mean)
+    for label, windows in sets.items():
+        row(label, windows)
+    print()
+    header = ("set", "3x3 extrema", "high-pass kurtosis", "high-pass correlation, x / y", "diagonals ↘ / ↙",
+              "high-pass ~ slope^b")
+    print("| " + " | ".join(header) + " |")
+    print("|---" * len(header) + "|")
+    for label, windows in [("real (the reference draw)", real)] + list(sets.items()):
+        print("| " + " | ".join((label, *_texture(windows))) + " |", flush=True)
 
 
 def _detail_windows(detail: cascade.DetailGenerator, real_big_BxHxW, seed: int, batch: int = 100) -> np.ndarray:
@@ -83,6 +98,32 @@ def _detail_windows(detail: cascade.DetailGenerator, real_big_BxHxW, seed: int, 
     key = jax.random.key(seed)
     return np.concatenate([np.asarray(detail.windows_for(jax.random.fold_in(key, i), jnp.asarray(real_big_BxHxW[i:i + batch])))
                            for i in range(0, len(real_big_BxHxW), batch)])
+
+
+def _texture(windows_NxWxW) -> tuple[str, ...]:
+    """The second table's columns (module docstring) for a set of windows, formatted."""
+    h = np.asarray(windows_NxWxW, np.float64)
+    blur = lambda x, axis: 0.25 * np.roll(x, 1, axis) + 0.5 * x + 0.25 * np.roll(x, -1, axis)  # noqa: E731
+    high = (h - blur(blur(h, 1), 2))[:, 1:-1, 1:-1]  # the rolled-in edge samples cut off
+    centre = h[:, 1:-1, 1:-1]
+    neighbours = np.stack([h[:, 1 + di:h.shape[1] - 1 + di, 1 + dj:h.shape[2] - 1 + dj]
+                           for di in (-1, 0, 1) for dj in (-1, 0, 1) if di or dj])
+    extrema = ((centre > neighbours.max(axis=0)) | (centre < neighbours.min(axis=0))).mean()
+    dev = high - high.mean(axis=(1, 2), keepdims=True)
+    std = np.sqrt((dev ** 2).mean(axis=(1, 2)))
+    kurtosis = np.median((dev ** 4).mean(axis=(1, 2)) / np.maximum(std, 1e-12) ** 4)
+
+    def correlation(a, b):  # mean over windows of the correlation of paired samples
+        a, b = a - a.mean(axis=(1, 2), keepdims=True), b - b.mean(axis=(1, 2), keepdims=True)
+        return float(np.mean((a * b).sum(axis=(1, 2)) / np.sqrt((a * a).sum(axis=(1, 2)) * (b * b).sum(axis=(1, 2)) + 1e-24)))
+
+    pairs = ((dev[:, :, 1:], dev[:, :, :-1]), (dev[:, 1:], dev[:, :-1]),  # along rows, along columns
+             (dev[:, 1:, 1:], dev[:, :-1, :-1]), (dev[:, 1:, :-1], dev[:, :-1, 1:]))  # the two diagonals
+    along = [f"{correlation(a, b):.3f}" for a, b in pairs]
+    gy, gx = np.gradient(h, axis=(1, 2))
+    slope = np.hypot(gx, gy).mean(axis=(1, 2))
+    b = np.polyfit(np.log(slope + 1e-3), np.log(std + 1e-6), 1)[0]
+    return f"{extrema:.4f}", f"{kurtosis:.2f}", " / ".join(along[:2]), " / ".join(along[2:]), f"{b:.2f}"
 
 
 def _slope_spectrum(windows_NxWxW) -> np.ndarray:

@@ -5,10 +5,11 @@
 
 Each DEM is resampled to 90 m; sea (cells at or below 0 m connected to the map edge) becomes NaN and
 drains the land. `--dataset` adds a row for each region of a terrain_gan dataset at 90 m (its sea
-already void), such as the v2 training set and its held-out regions. After the rows, the range of θ
-and h over the real rows: the spread single regions show, which a set's median hides. Columns: median depression fraction over 256 x 256 windows with no NaN (area deeper
-than 1 m below its pour point), concavity θ (S = k A^-θ) and Hack exponent h (L = c A^h) over cells
-draining >= 1 km², and the seconds `drainage_stats` took. Real rivers: θ ≈ 0.3-0.7, h ≈ 0.5-0.6.
+already void), such as the v2 training set and its held-out regions. Columns: median depression
+fraction over 256 x 256 windows with no NaN (area deeper than 1 m below its pour point), concavity θ
+(S = k A^-θ) and Hack exponent h (L = c A^h) over cells draining >= 1 km², and the seconds
+`drainage_stats` took. Real rivers: θ ≈ 0.3-0.7, h ≈ 0.5-0.6. After the rows, the range of θ and h
+over the real rows: the spread single regions show, which a set's median hides.
 """
 
 from __future__ import annotations

@@ -19,9 +19,9 @@ conditions (the base the detail level adds its residual to), then each detail le
 
 A second table describes the finest texture, which the classifier tells apart even from a one-cell
 high-pass alone (model card, "Eleventh round"): the fraction of samples higher or lower than all
-eight neighbours, and of the high-pass (a window minus its 1-2-1 blur) the median kurtosis, the
-correlation of neighbouring samples along rows (x), columns (y) and each diagonal, and the exponent b of
-its standard deviation against the window's mean slope (std ~ slope^b across windows).
+eight neighbours; and, of the high-pass (a window minus its 1-2-1 blur), the median kurtosis, the
+correlation of neighbouring samples along rows (x), columns (y) and each diagonal, and the exponent
+b of its standard deviation against the window's mean slope (std ~ slope^b across windows).
 """
 
 from __future__ import annotations

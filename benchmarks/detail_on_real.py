@@ -27,6 +27,7 @@ b of its standard deviation against the window's mean slope (std ~ slope^b acros
 from __future__ import annotations
 
 import argparse
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -35,7 +36,7 @@ import numpy as np
 from terrain_gan import load_model
 from terrain_gan.dataset.core import load_dataset
 from terrain_gan.eval import evaluate
-from terrain_gan.eval.metrics import lattice_phase_profile
+from terrain_gan.eval.metrics import lattice_phase_profile, pit_fraction
 from terrain_gan.nn import cascade
 
 MARGIN = cascade.DetailGenerator.CONDITION_MARGIN  # real context per side a 64² output needs
@@ -89,7 +90,7 @@ def main(argv=None) -> None:
     print("| " + " | ".join(header) + " |")
     print("|---" * len(header) + "|")
     for label, windows in [("real (the reference draw)", real)] + list(sets.items()):
-        print("| " + " | ".join((label, *_texture(windows))) + " |", flush=True)
+        print("| " + " | ".join((label, *_texture_cells(texture(windows)))) + " |", flush=True)
 
 
 def _detail_windows(detail: cascade.DetailGenerator, real_big_BxHxW, seed: int, batch: int = 100) -> np.ndarray:
@@ -100,18 +101,22 @@ def _detail_windows(detail: cascade.DetailGenerator, real_big_BxHxW, seed: int, 
                            for i in range(0, len(real_big_BxHxW), batch)])
 
 
-def _texture(windows_NxWxW) -> tuple[str, ...]:
-    """The second table's columns (module docstring) for a set of windows, formatted."""
+class Texture(NamedTuple):
+    """The second table's measures of a set of windows (module docstring)."""
+
+    extrema: float  # share of interior samples above or below all eight neighbours
+    kurtosis: float  # of the high-pass, median over windows
+    correlations: tuple[float, float, float, float]  # of high-pass neighbours along x, y, ↘ and ↙
+    slope_exponent: float  # b in high-pass std ~ mean slope^b, across windows
+
+
+def texture(windows_NxWxW) -> Texture:
+    """The finest texture of a set of windows: the second table's measures."""
     h = np.asarray(windows_NxWxW, np.float64)
     blur = lambda x, axis: 0.25 * np.roll(x, 1, axis) + 0.5 * x + 0.25 * np.roll(x, -1, axis)  # noqa: E731
     high = (h - blur(blur(h, 1), 2))[:, 1:-1, 1:-1]  # the rolled-in edge samples cut off
-    centre = h[:, 1:-1, 1:-1]
-    neighbours = np.stack([h[:, 1 + di:h.shape[1] - 1 + di, 1 + dj:h.shape[2] - 1 + dj]
-                           for di in (-1, 0, 1) for dj in (-1, 0, 1) if di or dj])
-    extrema = ((centre > neighbours.max(axis=0)) | (centre < neighbours.min(axis=0))).mean()
     dev = high - high.mean(axis=(1, 2), keepdims=True)
     std = np.sqrt((dev ** 2).mean(axis=(1, 2)))
-    kurtosis = np.median((dev ** 4).mean(axis=(1, 2)) / np.maximum(std, 1e-12) ** 4)
 
     def correlation(a, b):  # mean over windows of the correlation of paired samples
         a, b = a - a.mean(axis=(1, 2), keepdims=True), b - b.mean(axis=(1, 2), keepdims=True)
@@ -119,11 +124,18 @@ def _texture(windows_NxWxW) -> tuple[str, ...]:
 
     pairs = ((dev[:, :, 1:], dev[:, :, :-1]), (dev[:, 1:], dev[:, :-1]),  # along rows, along columns
              (dev[:, 1:, 1:], dev[:, :-1, :-1]), (dev[:, 1:, :-1], dev[:, :-1, 1:]))  # the two diagonals
-    along = [f"{correlation(a, b):.3f}" for a, b in pairs]
     gy, gx = np.gradient(h, axis=(1, 2))
     slope = np.hypot(gx, gy).mean(axis=(1, 2))
-    b = np.polyfit(np.log(slope + 1e-3), np.log(std + 1e-6), 1)[0]
-    return f"{extrema:.4f}", f"{kurtosis:.2f}", " / ".join(along[:2]), " / ".join(along[2:]), f"{b:.2f}"
+    return Texture(extrema=pit_fraction(h) + pit_fraction(-h),  # pits, and peaks as the pits of -h
+                   kurtosis=float(np.median((dev ** 4).mean(axis=(1, 2)) / np.maximum(std, 1e-12) ** 4)),
+                   correlations=tuple(correlation(a, b) for a, b in pairs),
+                   slope_exponent=float(np.polyfit(np.log(slope + 1e-3), np.log(std + 1e-6), 1)[0]))
+
+
+def _texture_cells(t: Texture) -> tuple[str, ...]:
+    """A `Texture` as the second table's cells."""
+    c = [f"{v:.3f}" for v in t.correlations]
+    return f"{t.extrema:.4f}", f"{t.kurtosis:.2f}", f"{c[0]} / {c[1]}", f"{c[2]} / {c[3]}", f"{t.slope_exponent:.2f}"
 
 
 def _slope_spectrum(windows_NxWxW) -> np.ndarray:

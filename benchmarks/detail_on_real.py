@@ -20,8 +20,10 @@ conditions (the base the detail level adds its residual to), then each detail le
 A second table describes the finest texture, which the classifier tells apart even from a one-cell
 high-pass alone (model card, "Eleventh round"): the fraction of samples higher or lower than all
 eight neighbours; and, of the high-pass (a window minus its 1-2-1 blur), the median kurtosis, the
-correlation of neighbouring samples along rows (x), columns (y) and each diagonal, and the exponent
-b of its standard deviation against the window's mean slope (std ~ slope^b across windows).
+correlation of neighbouring samples along rows (x), columns (y) and each diagonal, the exponent
+b of its standard deviation against the window's mean slope (std ~ slope^b across windows), and the
+correlation of neighbouring samples along the local slope direction and across it (real terrain's
+fine relief runs downslope).
 """
 
 from __future__ import annotations
@@ -86,7 +88,7 @@ def main(argv=None) -> None:
         row(label, windows)
     print()
     header = ("set", "3x3 extrema", "high-pass kurtosis", "high-pass correlation, x / y", "diagonals ↘ / ↙",
-              "high-pass ~ slope^b")
+              "high-pass ~ slope^b", "downslope / across")
     print("| " + " | ".join(header) + " |")
     print("|---" * len(header) + "|")
     for label, windows in [("real (the reference draw)", real)] + list(sets.items()):
@@ -108,6 +110,7 @@ class Texture(NamedTuple):
     kurtosis: float  # of the high-pass, median over windows
     correlations: tuple[float, float, float, float]  # of high-pass neighbours along x, y, ↘ and ↙
     slope_exponent: float  # b in high-pass std ~ mean slope^b, across windows
+    downslope: tuple[float, float]  # correlation of high-pass neighbours along the local slope, and across it
 
 
 def texture(windows_NxWxW) -> Texture:
@@ -129,13 +132,32 @@ def texture(windows_NxWxW) -> Texture:
     return Texture(extrema=pit_fraction(h) + pit_fraction(-h),  # pits, and peaks as the pits of -h
                    kurtosis=float(np.median((dev ** 4).mean(axis=(1, 2)) / np.maximum(std, 1e-12) ** 4)),
                    correlations=tuple(correlation(a, b) for a, b in pairs),
-                   slope_exponent=float(np.polyfit(np.log(slope + 1e-3), np.log(std + 1e-6), 1)[0]))
+                   slope_exponent=float(np.polyfit(np.log(slope + 1e-3), np.log(std + 1e-6), 1)[0]),
+                   downslope=_downslope(dev, blur(blur(blur(blur(h, 1), 2), 1), 2)[:, 1:-1, 1:-1]))
+
+
+def _downslope(dev, smooth):
+    """(along, across): the correlation of each high-pass sample `dev` with its neighbours in the
+    direction of the smoothed heights' gradient there (one of x, y and the diagonals), and with those
+    at right angles to it, pooled over all windows. Real terrain's finest relief runs downslope:
+    gullies and spurs."""
+    gy, gx = np.gradient(smooth, axis=(1, 2))
+    octant = np.round(np.arctan2(gy, gx) / (np.pi / 4)).astype(int)[:, 1:-1, 1:-1] % 4
+    steps = ((0, 1), (1, 1), (1, 0), (1, -1))  # x, ↘, y, ↙: octant k's direction, k + 2 at right angles
+    inner = dev[:, 1:-1, 1:-1]
+    n, m = dev.shape[1], dev.shape[2]
+    moved = [dev[:, 1 + dy:n - 1 + dy, 1 + dx:m - 1 + dx] for dy, dx in steps]
+    along = sum(np.sum((inner * moved[k])[octant == k]) for k in range(4))
+    across = sum(np.sum((inner * moved[(k + 2) % 4])[octant == k]) for k in range(4))
+    var = np.sum(inner * inner)
+    return float(along / var), float(across / var)
 
 
 def _texture_cells(t: Texture) -> tuple[str, ...]:
     """A `Texture` as the second table's cells."""
     c = [f"{v:.3f}" for v in t.correlations]
-    return f"{t.extrema:.4f}", f"{t.kurtosis:.2f}", f"{c[0]} / {c[1]}", f"{c[2]} / {c[3]}", f"{t.slope_exponent:.2f}"
+    return (f"{t.extrema:.4f}", f"{t.kurtosis:.2f}", f"{c[0]} / {c[1]}", f"{c[2]} / {c[3]}", f"{t.slope_exponent:.2f}",
+            f"{t.downslope[0]:.3f} / {t.downslope[1]:.3f}")
 
 
 def _slope_spectrum(windows_NxWxW) -> np.ndarray:

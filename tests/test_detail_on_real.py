@@ -40,3 +40,17 @@ def test_extrema_and_the_slope_exponent():
     # texture that scales with the slope has b near 1; a fixed texture on steeper ramps, b near 0
     scaled, fixed = texture(ramp + noise * steepness).slope_exponent, texture(ramp + noise).slope_exponent
     assert scaled > 0.8 and abs(fixed) < 0.2, (scaled, fixed)
+
+
+def test_texture_that_runs_downslope_correlates_along_the_slope_more_than_across():
+    rng = np.random.default_rng(2)
+    ramp = np.add.outer(np.zeros(48), np.arange(48.0))[None] * 3.0  # slopes along x
+    noise = rng.normal(size=(64, 48, 48))
+    gullies = _smooth(_smooth(noise, (0, 1)), (0, 1))  # noise elongated along x: downslope
+    terraces = _smooth(_smooth(noise, (1, 0)), (1, 0))  # elongated along y: along the contours
+    along, across = texture(ramp + gullies).downslope
+    assert along > across + 0.3, (along, across)
+    along, across = texture(ramp + terraces).downslope
+    assert across > along + 0.3, (along, across)
+    along, across = texture(np.transpose(ramp + terraces, (0, 2, 1))).downslope  # the same, turned: a ramp along y
+    assert across > along + 0.3, (along, across)

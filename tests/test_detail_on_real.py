@@ -54,3 +54,8 @@ def test_texture_that_runs_downslope_correlates_along_the_slope_more_than_across
     assert across > along + 0.3, (along, across)
     along, across = texture(np.transpose(ramp + terraces, (0, 2, 1))).downslope  # the same, turned: a ramp along y
     assert across > along + 0.3, (along, across)
+    diagonal = np.add.outer(np.arange(48.0), np.arange(48.0))[None] * 3.0  # slopes along ↘
+    along, across = texture(diagonal + _smooth(_smooth(noise, (1, 1)), (1, 1))).downslope  # gullies along ↘
+    assert along > across + 0.3, (along, across)
+    along, across = texture(diagonal + _smooth(_smooth(noise, (1, -1)), (1, -1))).downslope  # ridges along ↙
+    assert across > along + 0.3, (along, across)

@@ -117,7 +117,8 @@ def texture(windows_NxWxW) -> Texture:
     """The finest texture of a set of windows: the second table's measures."""
     h = np.asarray(windows_NxWxW, np.float64)
     blur = lambda x, axis: 0.25 * np.roll(x, 1, axis) + 0.5 * x + 0.25 * np.roll(x, -1, axis)  # noqa: E731
-    high = (h - blur(blur(h, 1), 2))[:, 1:-1, 1:-1]  # the rolled-in edge samples cut off
+    low = blur(blur(h, 1), 2)
+    high = (h - low)[:, 1:-1, 1:-1]  # the rolled-in edge samples cut off
     dev = high - high.mean(axis=(1, 2), keepdims=True)
     std = np.sqrt((dev ** 2).mean(axis=(1, 2)))
 
@@ -133,7 +134,7 @@ def texture(windows_NxWxW) -> Texture:
                    kurtosis=float(np.median((dev ** 4).mean(axis=(1, 2)) / np.maximum(std, 1e-12) ** 4)),
                    correlations=tuple(correlation(a, b) for a, b in pairs),
                    slope_exponent=float(np.polyfit(np.log(slope + 1e-3), np.log(std + 1e-6), 1)[0]),
-                   downslope=_downslope(dev, blur(blur(blur(blur(h, 1), 2), 1), 2)[:, 1:-1, 1:-1]))
+                   downslope=_downslope(dev, blur(blur(low, 1), 2)[:, 1:-1, 1:-1]))
 
 
 def _downslope(dev, smooth):

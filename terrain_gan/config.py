@@ -58,6 +58,9 @@ class ModelConfig:
     detail_drain_fill: float = 0.0
     # ... and leaving closed depressions shallower than this many metres as they are (real DEMs hold them)
     detail_drain_keep: float = 0.0
+    # detail level: the interpolation of its condition that it adds its residual to, "keys" (Keys
+    # cubic) or "fitted" (six taps fitted to real terrain, even roughness by phase; nn/cascade.py)
+    detail_base: str = "keys"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -148,6 +151,8 @@ def validate(cfg: Config, where: str) -> Config:
     if cfg.model.kind == "cascade":
         if len(cfg.levels) != 2:
             raise TerrainGanError(f"{where}: a cascade names two level configs: levels = [coarse, detail]")
+        if cfg.model.detail_base != "keys":
+            raise TerrainGanError(f"{where}: model.detail_base belongs in the detail level's config, not the cascade's")
         if cfg.model.drain_block not in (0, 8, 16, 32, 64, 128):
             raise TerrainGanError(f"{where}: model.drain_block must be 0 (off) or 8, 16, 32, 64 or 128 coarse samples, "
                                   f"got {cfg.model.drain_block}")
@@ -179,6 +184,8 @@ def validate(cfg: Config, where: str) -> Config:
         (not cfg.model.erosion_steps, "model.erosion_steps is for a cascade (model.kind = 'cascade')"),
         (not cfg.model.detail_drain_fill, "model.detail_drain_fill is for a cascade (model.kind = 'cascade')"),
         (cfg.model.kind == "detail" or not cfg.train.phase_flatness, "train.phase_flatness is for a detail level"),
+        (cfg.model.detail_base in ("keys", "fitted"), "model.detail_base must be 'keys' or 'fitted'"),
+        (cfg.model.kind == "detail" or cfg.model.detail_base == "keys", "model.detail_base is for a detail level"),
         (cfg.train.phase_flatness >= 0, "train.phase_flatness must be >= 0"),
         (cfg.train.loss in ("ns", "hinge", "bce"), "train.loss must be 'ns', 'hinge' or 'bce'"),
         (cfg.data.region_weight in ("windows", "sqrt"), "data.region_weight must be 'windows' or 'sqrt'"),

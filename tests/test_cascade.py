@@ -1,7 +1,9 @@
 """Model v2's cascade: the detail level's lattice and receptive field, and worlds that keep every guarantee."""
 
+import copy
 import dataclasses
 import shutil
+from pathlib import Path
 
 import jax
 import jax.numpy as jnp
@@ -90,13 +92,48 @@ def any_model(request, model, drained):
     return model if request.param == "plain" else drained
 
 
-def test_keys_interpolation_reproduces_a_ramp_on_the_output_lattice():
+@pytest.mark.parametrize("base, trim", [("keys", 2), ("fitted", 3)])
+def test_base_interpolation_reproduces_a_ramp_on_the_output_lattice(base, trim):
     cond = jnp.broadcast_to(jnp.arange(12, dtype=jnp.float32)[None, :, None], (1, 12, 12))
-    up = np.asarray(cascade.up4(cond, trim=2))
-    expected = (np.arange(8, 40) - 1.5) / 4  # output sample i sits at (i - 1.5) / 4 condition samples
-    assert up.shape == (1, 32, 32)
-    np.testing.assert_allclose(up[0, :, 0], expected, atol=1e-5)
-    np.testing.assert_allclose(up[0, :, 7], expected, atol=1e-5)
+    up = np.asarray(cascade.up4(cond, trim=trim, base=base))
+    n = 4 * (12 - 2 * trim)
+    expected = (np.arange(4 * trim, 4 * trim + n) - 1.5) / 4  # output sample i sits at (i - 1.5) / 4 condition samples
+    assert up.shape == (1, n, n)
+    np.testing.assert_allclose(up[0, :, 0], expected, atol=1e-4)
+    np.testing.assert_allclose(up[0, :, 7], expected, atol=1e-4)
+
+
+def test_fitted_base_is_even_by_phase_and_nearer_real_heights_than_keys_on_regions_never_fitted():
+    from terrain_gan.dataset.core import load_dataset
+    from terrain_gan.eval.metrics import lattice_phase_profile
+
+    held_out = Path(__file__).resolve().parents[1] / "data" / "holdout90.npz"
+    real = load_dataset(held_out).sample_windows(64, rng=np.random.default_rng(0), window=96).astype(np.float32)
+    cond, inner = cascade.block_mean4(jnp.asarray(real)), real[:, 16:-16, 16:-16]
+    found = {}
+    for base in ("keys", "fitted"):
+        up = np.asarray(cascade.up4(cond, cascade.DetailGenerator.MARGIN, base))
+        found[base] = lattice_phase_profile(up, 4), np.sqrt(np.mean((up - inner) ** 2))
+    (keys_profile, keys_rmse), (fitted_profile, fitted_rmse) = found["keys"], found["fitted"]
+    assert keys_profile.min() < 0.75 and keys_profile.max() > 1.25  # curvature gathered at the condition's samples
+    assert 0.97 < fitted_profile.min() and fitted_profile.max() < 1.03
+    assert fitted_rmse < 0.95 * keys_rmse
+    # and it rings no more than Keys: no weight deeper than Keys' deepest (-0.073), so a step overshoots by < 10 %
+    step = jnp.broadcast_to((jnp.arange(16) >= 8).astype(jnp.float32)[None, None, :], (1, 16, 16))
+    assert float(cascade.up4(step, 4, "fitted").max()) < 1.1 and float(cascade.up4(step, 4, "keys").max()) > 1.07
+
+
+def test_detail_base_is_checked_and_belongs_to_a_detail_level(trained):
+    detail = config.to_dict(config.load(trained / "detail.toml"))
+    detail["model"]["detail_base"] = "fitted"
+    assert config.from_dict(detail).model.detail_base == "fitted"
+    detail["model"]["detail_base"] = "lanczos"
+    with pytest.raises(TerrainGanError, match="model.detail_base must be 'keys' or 'fitted'"):
+        config.from_dict(detail)
+    coarse = config.to_dict(config.load(trained / "coarse.toml"))
+    coarse["model"]["detail_base"] = "fitted"
+    with pytest.raises(TerrainGanError, match="model.detail_base is for a detail level"):
+        config.from_dict(coarse)
 
 
 def test_block_means_of_real_windows_are_the_condition_the_output_is_held_to():
@@ -137,8 +174,10 @@ def test_phase_flatness_trains_a_detail_level_and_is_refused_elsewhere(trained, 
         config.from_dict(coarse)
 
 
-def test_detail_output_depends_only_on_the_condition_within_its_margin(model):
-    G = model.generator.detail
+@pytest.mark.parametrize("base", ["keys", "fitted"])
+def test_detail_output_depends_only_on_the_condition_within_its_margin(model, base):
+    G = copy.deepcopy(model.generator.detail)  # models are cached: change a copy
+    G.cfg = dataclasses.replace(G.cfg, detail_base=base)
     n = 12
     cond = jax.random.normal(jax.random.key(1), (1, n, n))
     z, noise = G.region_inputs(jax.random.key(2), 0, 0, n)

@@ -3,10 +3,10 @@
 A coarse level (a `SpatialGenerator` trained on 360 m cells) lays out ranges, valleys and basins;
 `DetailGenerator` adds the 90 m detail. It is trained on real pairs: the condition is the mean of
 each 4 x 4 block of a real 90 m window (`block_mean4`, the same filter the coarse level's training
-data went through), the target the window itself. It outputs a residual on a smooth (Keys cubic)
-interpolation of its condition; the discriminator judges (condition, output) pairs, and a
-consistency term keeps the output's block means on the condition, so valleys and ridges stay where
-the layout put them.
+data went through), the target the window itself. It outputs a residual on a smooth interpolation
+of its condition (Keys cubic, or six taps fitted to real terrain: `[model] detail_base`); the
+discriminator judges (condition, output) pairs, and a consistency term keeps the output's block
+means on the condition, so valleys and ridges stay where the layout put them.
 
 Like every level it is fully convolutional with VALID convolutions on a fixed lattice (one
 condition sample and one latent vector per 4 x 4 block of output samples): an output sample depends
@@ -43,8 +43,29 @@ def _keys_weights(t: float) -> tuple[float, float, float, float]:
             0.5 * t**3 - 0.5 * t**2)
 
 
-def _up4_axis(c, axis: int, trim: int):
-    """Keys cubic x4 along `axis`, condition sample k centred on output samples 4k..4k+3.
+# The "fitted" base: six taps per output phase, the least-squares prediction of real 90 m heights
+# from their 4 x 4 block means, held to an even roughness profile over the four phases, reproducing
+# constants and ramps (`benchmarks/fit_base.py` derives them). Phases 0 and 1 read condition samples
+# k-3 .. k+2 of their block k; phases 3 and 2 mirror them (k-2 .. k+3, reversed).
+FITTED_WEIGHTS = (
+    (0.005356, -0.073023, 0.381118, 0.784979, -0.073, -0.02543),
+    (0.013541, -0.049689, 0.08689, 1.0342, -0.073021, -0.011921),
+)
+BASES = ("keys", "fitted")
+
+
+def _phase_taps(base: str, p: int) -> tuple[int, tuple[float, ...]]:
+    """(offset of the first condition sample read, weights) for output phase p of a block."""
+    u = (p - 1.5) / FACTOR  # the output sample's offset from its block's condition sample
+    if base == "keys":
+        return (-2, _keys_weights(u + 1)) if u < 0 else (-1, _keys_weights(u))
+    if base == "fitted":
+        return (-3, FITTED_WEIGHTS[p]) if p < 2 else (-2, FITTED_WEIGHTS[3 - p][::-1])
+    raise TerrainGanError(f"unknown detail base {base!r}: one of {', '.join(BASES)}")
+
+
+def _up4_axis(c, axis: int, trim: int, base: str):
+    """x4 interpolation along `axis`, condition sample k centred on output samples 4k..4k+3.
 
     Output sample 4k + p sits at k + (p - 1.5) / 4 in condition units. Condition samples within
     `trim` of either end are not interpolated from (the output starts at sample 4 * trim).
@@ -52,20 +73,22 @@ def _up4_axis(c, axis: int, trim: int):
     n = c.shape[axis]
     phases = []
     for p in range(FACTOR):
-        u = (p - 1.5) / FACTOR
-        first = -2 if u < 0 else -1  # the four taps start one sample before floor(u)
-        t = u - (-1 if u < 0 else 0)
-        taps = [jax.lax.slice_in_dim(c, trim + first + j, n - trim + first + j, axis=axis) for j in range(4)]
-        phases.append(sum(w * tap for w, tap in zip(_keys_weights(t), taps)))
+        first, weights = _phase_taps(base, p)
+        taps = [jax.lax.slice_in_dim(c, trim + first + j, n - trim + first + j, axis=axis)
+                for j in range(len(weights))]
+        phases.append(sum(w * tap for w, tap in zip(weights, taps)))
     stacked = jnp.stack(phases, axis=axis + 1)
     shape = list(c.shape)
     shape[axis] = (n - 2 * trim) * FACTOR
     return stacked.reshape(shape)
 
 
-def up4(cond_BxNxN, trim: int):
-    """The smooth x4 interpolation of a condition, without its `trim` outer samples: (B, 4(N-2t), 4(N-2t))."""
-    return _up4_axis(_up4_axis(cond_BxNxN, 1, trim), 2, trim)
+def up4(cond_BxNxN, trim: int, base: str = "keys"):
+    """The smooth x4 interpolation of a condition, without its `trim` outer samples: (B, 4(N-2t), 4(N-2t)).
+
+    `base`: "keys" (Keys cubic, four taps) or "fitted" (`FITTED_WEIGHTS`, six taps; trim >= 3).
+    """
+    return _up4_axis(_up4_axis(cond_BxNxN, 1, trim, base), 2, trim, base)
 
 
 class DetailGenerator(nnx.Module):
@@ -122,7 +145,7 @@ class DetailGenerator(nnx.Module):
         for conv in self.tail:
             x = _lrelu(conv(x))
         x = self.to_height(x)
-        base = up4(cond_BxNxN, self.MARGIN)
+        base = up4(cond_BxNxN, self.MARGIN, self.cfg.detail_base)
         return self.compose(base, x[..., 0], x[..., 1], x[..., 2])
 
     LOG_RELIEF_0 = -4.0  # initial detail scale, e^-4 = 0.018 dataset stds (about 13 m)
@@ -150,7 +173,7 @@ class DetailGenerator(nnx.Module):
         cond = block_mean4(real_big_BxHxW)
         real = real_big_BxHxW[:, m:-m, m:-m]
         fake = self(cond, *inputs)
-        base = up4(cond, self.MARGIN)
+        base = up4(cond, self.MARGIN, self.cfg.detail_base)
         inner = cond[:, self.MARGIN:-self.MARGIN, self.MARGIN:-self.MARGIN]
         consistency = jnp.abs(block_mean4(fake) - inner).mean()
         pair = lambda h: jnp.stack([h, h - base], axis=-1)  # noqa: E731

@@ -45,8 +45,9 @@ def _keys_weights(t: float) -> tuple[float, float, float, float]:
 
 # The "fitted" base: six taps per output phase, the least-squares prediction of real 90 m heights
 # from their 4 x 4 block means, held to an even roughness profile over the four phases, reproducing
-# constants and ramps (`benchmarks/fit_base.py` derives them). Phases 0 and 1 read condition samples
-# k-3 .. k+2 of their block k; phases 3 and 2 mirror them (k-2 .. k+3, reversed).
+# constants and ramps, no weight below Keys cubic's deepest (-0.073), so it rings no more than Keys
+# (`benchmarks/fit_base.py` derives them). Phases 0 and 1 read condition samples k-3 .. k+2 of their
+# block k; phases 3 and 2 mirror them (k-2 .. k+3, reversed).
 FITTED_WEIGHTS = (
     (0.005356, -0.073023, 0.381118, 0.784979, -0.073, -0.02543),
     (0.013541, -0.049689, 0.08689, 1.0342, -0.073021, -0.011921),

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 
-import jax.numpy as jnp
 import numpy as np
 from scipy.optimize import minimize
 
@@ -35,7 +34,6 @@ from terrain_gan.dataset.core import load_dataset
 from terrain_gan.eval.metrics import lattice_phase_profile
 from terrain_gan.nn import cascade
 
-TAPS = 6  # condition samples per output phase: k-3 .. k+2 for phases 0 and 1, k-2 .. k+3 for 2 and 3
 TRIM = cascade.DetailGenerator.MARGIN
 
 
@@ -52,28 +50,27 @@ def main(argv=None) -> None:
     sets = {"fitting windows": fit_on, "held-out regions": _pairs(args.holdout, 300, args.seed + 1)}
 
     def objective(v):
-        weights = _weights(v)
-        profile, _, rmse = _measure(weights, *fit_on)
+        taps = _fitted_taps(v)
+        profile, _, rmse = _measure(taps, *fit_on)
+        deepest = np.concatenate([w for _, w in taps])
         return (rmse**2 / 100 + args.flatness * 100 * np.mean((profile - 1) ** 2)
-                + 1e4 * np.sum(np.clip(-args.lobe - weights, 0, None) ** 2))
+                + 1e4 * np.sum(np.clip(-args.lobe - deepest, 0, None) ** 2))
 
-    start = np.concatenate([_lanczos3(p) for p in (0, 1)])
-    fitted = _weights(minimize(objective, start, method="Powell", options=dict(maxiter=6000)).x)
+    lanczos3 = np.concatenate([_lanczos3(p) for p in (0, 1)])
+    fitted = _fitted_taps(minimize(objective, lanczos3, method="Powell", options=dict(maxiter=6000)).x)
     print("FITTED_WEIGHTS = (")
-    for row in fitted[:2]:
+    for _, row in fitted[:2]:
         print("    (" + ", ".join(f"{w:.6f}" for w in row) + "),")
     print(")\n")
-    _check_layout(np.asarray(cascade.FITTED_WEIGHTS), fit_on[0])
 
-    bases = {"Keys cubic": None, "Lanczos-3": _weights(start), "fitted now": fitted,
-             "FITTED_WEIGHTS (the code)": _phases(np.asarray(cascade.FITTED_WEIGHTS))}
+    bases = {"Keys cubic": cascade.phase_taps("keys"), "Lanczos-3": _fitted_taps(lanczos3), "fitted now": fitted,
+             "FITTED_WEIGHTS (the code)": cascade.phase_taps("fitted")}
     print("| base | deepest weight | set | profile min..max | mean \\|d2\\| (real) | RMSE m |")
     print("|---|---|---|---|---|---|")
-    for name, weights in bases.items():
-        deepest = min(min(cascade._keys_weights(t)) for t in (0.125, 0.375, 0.625, 0.875)) if weights is None \
-            else weights.min()
+    for name, taps in bases.items():
+        deepest = min(min(w) for _, w in taps)
         for label, (cond, real) in sets.items():
-            profile, d2, rmse = _measure(weights, cond, real)
+            profile, d2, rmse = _measure(taps, cond, real)
             real_d2 = np.abs(np.diff(real, 2, axis=2)).mean()
             print(f"| {name} | {deepest:.3f} | {label} | {profile.min():.3f}..{profile.max():.3f} "
                   f"| {d2:.2f} ({real_d2:.2f}) | {rmse:.2f} |")
@@ -87,9 +84,9 @@ def _pairs(path, n, seed):
 
 
 def _positions(p):
-    """Where phase p's taps sit relative to its output sample, in condition samples."""
-    first = -3 if p < 2 else -2
-    return np.arange(first, first + TAPS) - (p - 1.5) / cascade.FACTOR
+    """Where phase p's taps of the fitted layout sit relative to its output sample, in condition samples."""
+    first, weights = cascade.phase_taps("fitted")[p]
+    return np.arange(first, first + len(weights)) - (p - 1.5) / cascade.FACTOR
 
 
 def _lanczos3(p):
@@ -99,50 +96,21 @@ def _lanczos3(p):
 
 def _project(w, p):
     """The nearest weights that keep constants and reproduce ramps at phase p."""
-    c = np.stack([np.ones(TAPS), _positions(p)])
+    c = np.stack([np.ones(len(w)), _positions(p)])
     return w - c.T @ np.linalg.solve(c @ c.T, c @ w - np.array([1.0, 0.0]))
 
 
-def _phases(two_rows):
-    """(4, TAPS) weights of all phases from phases 0 and 1."""
-    a, b = two_rows
-    return np.stack([a, b, b[::-1], a[::-1]])
+def _fitted_taps(v):
+    """The fitted layout's taps for free weights v (phases 0 and 1, concatenated), held to constants and ramps."""
+    half = len(v) // 2
+    return cascade.phase_taps("fitted", (_project(v[:half], 0), _project(v[half:], 1)))
 
 
-def _weights(v):
-    return _phases((_project(v[:TAPS], 0), _project(v[TAPS:], 1)))
-
-
-def _interp_axis(c, axis, weights):
-    n = c.shape[axis]
-    phases = []
-    for p, row in enumerate(weights):
-        first = -3 if p < 2 else -2
-        phases.append(sum(w * np.take(c, range(TRIM + first + j, n - TRIM + first + j), axis=axis)
-                          for j, w in enumerate(row)))
-    shape = list(c.shape)
-    shape[axis] = (n - 2 * TRIM) * cascade.FACTOR
-    return np.stack(phases, axis=axis + 1).reshape(shape)
-
-
-def _base(weights, cond):
-    if weights is None:
-        return np.asarray(cascade.up4(jnp.asarray(cond, jnp.float32), TRIM, "keys"), np.float64)
-    return _interp_axis(_interp_axis(cond, 1, weights), 2, weights)
-
-
-def _measure(weights, cond, real):
+def _measure(taps, cond, real):
     """(lattice profile, mean |second difference| along rows, RMSE against the real windows)."""
-    base = _base(weights, cond)
+    base = cascade.interp4(cond, TRIM, taps, xp=np)
     profile = lattice_phase_profile(base.astype(np.float32), cascade.FACTOR)
     return profile, np.abs(np.diff(base, 2, axis=2)).mean(), np.sqrt(np.mean((base - real) ** 2))
-
-
-def _check_layout(two_rows, cond):
-    """This script reads taps as `nn/cascade.up4` does: the code's weights give the code's base."""
-    ours = _base(_phases(two_rows), cond)
-    code = np.asarray(cascade.up4(jnp.asarray(cond, jnp.float32), TRIM, "fitted"))
-    assert np.abs(ours - code).max() < 1e-3 * np.abs(ours).max(), "benchmarks/fit_base.py reads taps unlike nn/cascade.py"
 
 
 if __name__ == "__main__":

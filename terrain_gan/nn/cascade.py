@@ -52,36 +52,45 @@ FITTED_WEIGHTS = (
     (0.005356, -0.073023, 0.381118, 0.784979, -0.073, -0.02543),
     (0.013541, -0.049689, 0.08689, 1.0342, -0.073021, -0.011921),
 )
-BASES = ("keys", "fitted")
 
 
-def _phase_taps(base: str, p: int) -> tuple[int, tuple[float, ...]]:
-    """(offset of the first condition sample read, weights) for output phase p of a block."""
-    u = (p - 1.5) / FACTOR  # the output sample's offset from its block's condition sample
-    if base == "keys":
-        return (-2, _keys_weights(u + 1)) if u < 0 else (-1, _keys_weights(u))
-    if base == "fitted":
-        return (-3, FITTED_WEIGHTS[p]) if p < 2 else (-2, FITTED_WEIGHTS[3 - p][::-1])
-    raise TerrainGanError(f"unknown detail base {base!r}: one of {', '.join(BASES)}")
+def phase_taps(base: str, fitted=FITTED_WEIGHTS) -> list[tuple[int, tuple[float, ...]]]:
+    """For each output phase p of a block: (offset of the first condition sample read, weights).
+
+    `fitted`: the weights of phases 0 and 1 of the "fitted" base (`FITTED_WEIGHTS`; the fit tries others).
+    """
+    if base not in config_lib.DETAIL_BASES:
+        raise TerrainGanError(f"unknown detail base {base!r}: one of {', '.join(config_lib.DETAIL_BASES)}")
+    taps = []
+    for p in range(FACTOR):
+        u = (p - 1.5) / FACTOR  # the output sample's offset from its block's condition sample
+        if base == "keys":
+            taps.append((-2, _keys_weights(u + 1)) if u < 0 else (-1, _keys_weights(u)))
+        else:
+            taps.append((-3, tuple(fitted[p])) if p < 2 else (-2, tuple(fitted[3 - p][::-1])))
+    return taps
 
 
-def _up4_axis(c, axis: int, trim: int, base: str):
+def _interp4_axis(c, axis: int, trim: int, taps, xp):
     """x4 interpolation along `axis`, condition sample k centred on output samples 4k..4k+3.
 
     Output sample 4k + p sits at k + (p - 1.5) / 4 in condition units. Condition samples within
     `trim` of either end are not interpolated from (the output starts at sample 4 * trim).
     """
     n = c.shape[axis]
-    phases = []
-    for p in range(FACTOR):
-        first, weights = _phase_taps(base, p)
-        taps = [jax.lax.slice_in_dim(c, trim + first + j, n - trim + first + j, axis=axis)
-                for j in range(len(weights))]
-        phases.append(sum(w * tap for w, tap in zip(weights, taps)))
-    stacked = jnp.stack(phases, axis=axis + 1)
+    lead = (slice(None),) * axis
+    phases = [sum(w * c[lead + (slice(trim + first + j, n - trim + first + j),)] for j, w in enumerate(weights))
+              for first, weights in taps]
+    stacked = xp.stack(phases, axis=axis + 1)
     shape = list(c.shape)
     shape[axis] = (n - 2 * trim) * FACTOR
     return stacked.reshape(shape)
+
+
+def interp4(cond_BxNxN, trim: int, taps, xp=jnp):
+    """x4 interpolation of a condition with `phase_taps`, without its `trim` outer samples:
+    (B, 4(N-2t), 4(N-2t)). `xp`: jax.numpy, or numpy for float64 arrays (`benchmarks/fit_base.py`)."""
+    return _interp4_axis(_interp4_axis(cond_BxNxN, 1, trim, taps, xp), 2, trim, taps, xp)
 
 
 def up4(cond_BxNxN, trim: int, base: str = "keys"):
@@ -89,7 +98,7 @@ def up4(cond_BxNxN, trim: int, base: str = "keys"):
 
     `base`: "keys" (Keys cubic, four taps) or "fitted" (`FITTED_WEIGHTS`, six taps; trim >= 3).
     """
-    return _up4_axis(_up4_axis(cond_BxNxN, 1, trim, base), 2, trim, base)
+    return interp4(cond_BxNxN, trim, phase_taps(base))
 
 
 class DetailGenerator(nnx.Module):

@@ -12,7 +12,10 @@ Two more columns say what the classifier may see:
   (`eval.metrics.lattice_phase_profile`; real terrain 1.00);
 - slope power: the power spectrum of the windows' x-slopes over real windows', in four wavelength
   bands (cells). Below 1 at 2-4 cells is detail smoothed away at the finest scale, which the
-  classifier sees at once (a one-cell blur: 0.97).
+  classifier sees at once (a one-cell blur: 0.97);
+- spectrum shape: how far the windows' mean log spectrum shape, over the whole frequency plane, is
+  from the reference draw's (`nn.losses.spectrum_mismatch`, the term `[train] spectrum` weighs):
+  unlike the slope power along x, it sees a grain along the diagonals.
 
 Rows: real windows of another draw (the floor), the Keys-cubic interpolation of the real
 conditions (the base the detail level adds its residual to), then each detail level.
@@ -39,7 +42,7 @@ from terrain_gan import load_model
 from terrain_gan.dataset.core import load_dataset
 from terrain_gan.eval import evaluate
 from terrain_gan.eval.metrics import lattice_phase_profile, pit_fraction
-from terrain_gan.nn import cascade
+from terrain_gan.nn import cascade, losses
 
 MARGIN = cascade.DetailGenerator.CONDITION_MARGIN  # real context per side a 64² output needs
 BANDS = ((16, 32), (8, 16), (4, 8), (2, 4))  # wavelength bands of the slope spectrum, cells
@@ -63,7 +66,7 @@ def main(argv=None) -> None:
     spectrum = _slope_spectrum(real)
     wavelengths = (real.shape[2] - 1) / np.maximum(np.arange(len(spectrum)), 1e-9)  # cells, per spectrum bin
     header = ("set", "C2ST acc", "slope W1 deg", "relief W1 m", "SWD x1e3", "pit fraction", "lattice (4)",
-              *(f"slope power {a}-{b}" for a, b in BANDS))
+              *(f"slope power {a}-{b}" for a, b in BANDS), "spectrum shape")
     print("| " + " | ".join(header) + " |")
     print("|---" * len(header) + "|")
 
@@ -72,8 +75,10 @@ def main(argv=None) -> None:
         prof = lattice_phase_profile(windows, cascade.FACTOR)
         ratio = _slope_spectrum(windows) / spectrum
         bands = [ratio[(wavelengths >= lo) & (wavelengths < hi)].mean() for lo, hi in BANDS]
+        shape = float(losses.spectrum_mismatch(jnp.asarray(windows, jnp.float32), jnp.asarray(real, jnp.float32)))
         cells = (label, f"{r.c2st:.3f}", f"{r.slope_w1_deg:.3f}", f"{r.relief_w1_m:.2f}", f"{r.swd_x1e3:.1f}",
-                 f"{r.pit_fraction:.4f}", f"{prof.min():.3f}..{prof.max():.3f}", *(f"{b:.2f}" for b in bands))
+                 f"{r.pit_fraction:.4f}", f"{prof.min():.3f}..{prof.max():.3f}", *(f"{b:.2f}" for b in bands),
+                 f"{shape:.3f}")
         print("| " + " | ".join(cells) + " |", flush=True)
 
     sets = {"real (another draw)": big[:, MARGIN:-MARGIN, MARGIN:-MARGIN]}

@@ -98,6 +98,9 @@ class TrainConfig:
     # difference|) at each phase of the condition's 4-sample lattice over the real windows' mean
     # roughness (nn/losses.lattice_phase_spread; 0 = off)
     phase_flatness: float = 0.0
+    # weight of the squared difference of the fakes' mean log spectrum shape (their Laplacian's power
+    # in 4 x 4 frequency bins, as shares) from the real windows' (nn/losses.spectrum_mismatch; 0 = off)
+    spectrum: float = 0.0
     log_every: int = 25
     sample_every: int = 250
     checkpoint_every: int = 250
@@ -189,6 +192,7 @@ def validate(cfg: Config, where: str) -> Config:
         (cfg.model.detail_base in DETAIL_BASES, "model.detail_base must be 'keys' or 'fitted'"),
         (cfg.model.kind == "detail" or cfg.model.detail_base == "keys", "model.detail_base is for a detail level"),
         (cfg.train.phase_flatness >= 0, "train.phase_flatness must be >= 0"),
+        (cfg.train.spectrum >= 0, "train.spectrum must be >= 0"),
         (cfg.train.loss in ("ns", "hinge", "bce"), "train.loss must be 'ns', 'hinge' or 'bce'"),
         (cfg.data.region_weight in ("windows", "sqrt"), "data.region_weight must be 'windows' or 'sqrt'"),
         (cfg.cell_size_m > 0, "cell_size_m must be positive"),

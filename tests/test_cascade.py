@@ -174,6 +174,40 @@ def test_phase_flatness_trains_a_detail_level_and_is_refused_elsewhere(trained, 
         config.from_dict(coarse)
 
 
+def test_spectrum_mismatch_is_small_between_real_draws_and_sees_blur_checkerboard_and_white_noise():
+    from terrain_gan.dataset.core import load_dataset
+    from terrain_gan.nn import losses
+
+    data = load_dataset()
+    a, b = (data.sample_windows(200, rng=np.random.default_rng(seed), window=64).astype(np.float32) for seed in (0, 1))
+    blur = lambda x, axis: 0.25 * (np.roll(x, 1, axis) + 2 * x + np.roll(x, -1, axis))  # noqa: E731
+    blurred = blur(blur(b, 1), 2)[:, 2:-2, 2:-2]  # one cell of blur, the wrapped edges cut off
+    fine = np.sqrt(np.mean((b[:, 2:-2, 2:-2] - blurred) ** 2))  # rms of the finest texture
+    ii, jj = np.indices((64, 64))
+    checkerboard = b + 0.5 * fine * np.where((ii + jj) % 2, 1.0, -1.0).astype(np.float32)
+    noisy = b + 0.5 * fine * np.random.default_rng(2).standard_normal(b.shape).astype(np.float32)
+    mismatch = lambda x, ref: float(losses.spectrum_mismatch(jnp.asarray(x), jnp.asarray(ref)))  # noqa: E731
+    floor = mismatch(b, a)
+    assert floor < 0.1
+    assert mismatch(blurred, a[:, 2:-2, 2:-2]) > 10 * floor
+    assert mismatch(checkerboard, a) > 10 * floor and mismatch(noisy, a) > 10 * floor
+
+
+def test_spectrum_weight_adds_its_term_to_the_generator_loss(trained, tmp_path):
+    from terrain_gan.train import step as train_step
+
+    cfg = config.load(trained / "detail.toml")
+    results = []
+    for weight in (0.0, 3.0):
+        c = dataclasses.replace(cfg, train=dataclasses.replace(cfg.train, spectrum=weight))
+        run = train_step.setup(c, tmp_path / str(weight))
+        results.append(train_step.train_step(run.gan, run.real_batch(0), run.key(0), np.float32(0), tcfg=c.train,
+                                             apply_r1=False))
+    off, on = results
+    assert float(off["spectrum"]) == 0 and 0 < float(on["spectrum"]) < 100
+    assert float(on["g_loss"]) - float(off["g_loss"]) == pytest.approx(3.0 * float(on["spectrum"]), rel=1e-4)
+
+
 @pytest.mark.parametrize("base", ["keys", "fitted"])
 def test_detail_output_depends_only_on_the_condition_within_its_margin(model, base):
     G = copy.deepcopy(model.generator.detail)  # models are cached: change a copy

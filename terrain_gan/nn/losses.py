@@ -75,3 +75,29 @@ def lattice_phase_spread(h_BxHxW, period: int, reference_BxHxW):
     rough = per_phase(h_BxHxW)
     level = jax.lax.stop_gradient(per_phase(reference_BxHxW).mean())
     return jnp.mean((rough / level - 1.0) ** 2)
+
+
+def spectrum_shape(h_BxHxW, bin_size: int = 4):
+    """Each window's power spectrum shape: (B, K, K) log shares of its Laplacian's power in square
+    frequency bins of `bin_size` (the whole plane, Hann-windowed; each window's shares sum to 1).
+
+    The Laplacian whitens terrain's steep spectrum, so every band down to the finest weighs in;
+    shares, not powers, so a plain and a mountain face count alike.
+    """
+    lap = 4 * h_BxHxW[:, 1:-1, 1:-1] - h_BxHxW[:, :-2, 1:-1] - h_BxHxW[:, 2:, 1:-1] - h_BxHxW[:, 1:-1, :-2] - h_BxHxW[:, 1:-1, 2:]
+    lap = lap[:, : lap.shape[1] // bin_size * bin_size, : lap.shape[2] // bin_size * bin_size]
+    b, n, m = lap.shape
+    hann = jnp.outer(jnp.hanning(n + 2)[1:-1], jnp.hanning(m + 2)[1:-1])
+    centred = lap - lap.mean(axis=(1, 2), keepdims=True)
+    power = jnp.abs(jnp.fft.fft2(centred * hann[None])) ** 2
+    binned = power.reshape(b, n // bin_size, bin_size, m // bin_size, bin_size).mean(axis=(2, 4))
+    share = binned / (binned.sum(axis=(1, 2), keepdims=True) + 1e-20)
+    return jnp.log(share + 1e-12)
+
+
+def spectrum_mismatch(h_BxHxW, reference_BxHxW):
+    """Mean squared difference of the windows' mean `spectrum_shape` from the reference windows'
+    (real windows; no gradient): a GAN's up-convolutions and injected noise leave spectral
+    artefacts at the finest scales that a classifier finds at once (Durall et al., CVPR 2020)."""
+    ref = jax.lax.stop_gradient(spectrum_shape(reference_BxHxW).mean(axis=0))
+    return jnp.mean((spectrum_shape(h_BxHxW).mean(axis=0) - ref) ** 2)

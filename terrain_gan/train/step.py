@@ -85,7 +85,7 @@ def g_update(gan: GAN, real_BxHxW: jax.Array, inputs, step, *,
     def g_objective(G, D):  # D is an argument so that its BatchNorm statistics may update
         real, fake, consistency = judged(G, real_BxHxW, inputs)
         terms = dict(consistency=consistency, drainage_m=jnp.zeros(()), drainage_relative=jnp.zeros(()),
-                     phase_spread=jnp.zeros(()))
+                     phase_spread=jnp.zeros(()), spectrum=jnp.zeros(()))
         heights = fake[..., 0] if fake.ndim == 4 else fake  # a detail level's pair: (heights, residual)
         if tcfg.drainage:
             terms["drainage_m"] = drainage.mean_depression_depth(heights) * gan.height_std_m
@@ -94,9 +94,11 @@ def g_update(gan: GAN, real_BxHxW: jax.Array, inputs, step, *,
             terms["drainage_relative"] = drainage.relative_depression_depth(heights, floor)
         if tcfg.phase_flatness:  # a detail level's windows start on its condition's lattice
             terms["phase_spread"] = losses.lattice_phase_spread(heights, G.STRIDE, real[..., 0])
+        if tcfg.spectrum:
+            terms["spectrum"] = losses.spectrum_mismatch(heights, real[..., 0] if real.ndim == 4 else real)
         total = (losses.g_loss(tcfg.loss, D(fake)) + tcfg.consistency * consistency
                  + tcfg.drainage * terms["drainage_m"] + tcfg.drainage_relative * terms["drainage_relative"]
-                 + tcfg.phase_flatness * terms["phase_spread"])
+                 + tcfg.phase_flatness * terms["phase_spread"] + tcfg.spectrum * terms["spectrum"])
         return total, terms
 
     (g_value, terms), g_grads = nnx.value_and_grad(g_objective, argnums=0, has_aux=True)(gan.G, gan.D)

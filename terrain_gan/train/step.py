@@ -137,9 +137,10 @@ def train_step(gan: GAN, real_BxHxW, key, step, *, tcfg: config_lib.TrainConfig,
 
     Returns the metrics: d_loss, r1, real_logit, fake_logit, g_loss, consistency (0 but for a detail
     level), drainage_m (the fakes' mean depression depth in metres; 0 unless `tcfg.drainage`),
-    drainage_relative (that depth over the windows' height std; 0 unless `tcfg.drainage_relative`) and
+    drainage_relative (that depth over the windows' height std; 0 unless `tcfg.drainage_relative`),
     phase_spread (the fakes' roughness by lattice phase against the real windows'; 0 unless
-    `tcfg.phase_flatness`).
+    `tcfg.phase_flatness`) and spectrum (the fakes' spectrum shape against the real windows'; 0 unless
+    `tcfg.spectrum`).
     """
     inputs = _step_inputs(gan.G, tuple(real_BxHxW.shape), key)
     return _updates(gan, real_BxHxW, inputs, step, tcfg=tcfg, apply_r1=apply_r1)

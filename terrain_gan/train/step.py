@@ -86,16 +86,16 @@ def g_update(gan: GAN, real_BxHxW: jax.Array, inputs, step, *,
         real, fake, consistency = judged(G, real_BxHxW, inputs)
         terms = dict(consistency=consistency, drainage_m=jnp.zeros(()), drainage_relative=jnp.zeros(()),
                      phase_spread=jnp.zeros(()), spectrum=jnp.zeros(()))
-        heights = fake[..., 0] if fake.ndim == 4 else fake  # a detail level's pair: (heights, residual)
+        heights = heights_of(fake)
         if tcfg.drainage:
             terms["drainage_m"] = drainage.mean_depression_depth(heights) * gan.height_std_m
         if tcfg.drainage_relative:
             floor = RELIEF_FLOOR_M / gan.height_std_m
             terms["drainage_relative"] = drainage.relative_depression_depth(heights, floor)
         if tcfg.phase_flatness:  # a detail level's windows start on its condition's lattice
-            terms["phase_spread"] = losses.lattice_phase_spread(heights, G.STRIDE, real[..., 0])
+            terms["phase_spread"] = losses.lattice_phase_spread(heights, G.STRIDE, heights_of(real))
         if tcfg.spectrum:
-            terms["spectrum"] = losses.spectrum_mismatch(heights, real[..., 0] if real.ndim == 4 else real)
+            terms["spectrum"] = losses.spectrum_mismatch(heights, heights_of(real))
         total = (losses.g_loss(tcfg.loss, D(fake)) + tcfg.consistency * consistency
                  + tcfg.drainage * terms["drainage_m"] + tcfg.drainage_relative * terms["drainage_relative"]
                  + tcfg.phase_flatness * terms["phase_spread"] + tcfg.spectrum * terms["spectrum"])
@@ -107,6 +107,12 @@ def g_update(gan: GAN, real_BxHxW: jax.Array, inputs, step, *,
     ema = jax.tree.map(lambda e, p: decay * e + (1 - decay) * p, nnx.state(gan.G_ema), nnx.state(gan.G))
     nnx.update(gan.G_ema, ema)
     return g_value, terms
+
+
+def heights_of(judged_windows):
+    """The heights of windows as the discriminator judges them: a detail level's pair (heights, residual
+    on the condition) or plain heights."""
+    return judged_windows[..., 0] if judged_windows.ndim == 4 else judged_windows
 
 
 def judged(G: nnx.Module, real_BxHxW: jax.Array, inputs):

@@ -1,7 +1,7 @@
-"""Fit the detail level's "fitted" base (`nn/cascade.FITTED_WEIGHTS`) to real terrain, and compare bases, as one table.
+"""Fit the detail level's "fitted" and "even" bases (`nn/cascade.FITTED_WEIGHTS`, `EVEN_WEIGHTS`) to real terrain, and compare bases, as one table.
 
     .venv/bin/python benchmarks/fit_base.py [--dataset data/dem90v2.npz] [--holdout data/holdout90.npz]
-                                            [--n 150] [--seed 1] [--flatness 1.0] [--lobe 0.073]
+                                            [--n 150] [--seed 1] [--flatness 1.0] [--lobe 0.073] [--rough R]
 
 Model v2's detail level adds a learned residual to an x4 interpolation of its 360 m condition, the
 4 x 4 block means of the 90 m heights. Keys cubic interpolation passes through the block means with
@@ -11,16 +11,18 @@ round). This script fits six taps per phase instead, mirror symmetric (phases 3 
 and 1 reversed), reproducing constants and ramps, to minimise
 
     (RMSE of the base against the real windows)^2 / 100 + flatness * 100 * mean((profile - 1)^2)
-        + 1e4 * sum(max(0, -lobe - weight)^2)
+        + 1e4 * sum(max(0, -lobe - weight)^2) + 100 * max(0, d2 - rough * d2_keys)^2
 
 over `--n` real 96² windows of `--dataset` (Powell, from Lanczos-3), where the profile is
-`eval.metrics.lattice_phase_profile`. The last term keeps every weight above -lobe: Keys cubic's
+`eval.metrics.lattice_phase_profile`. The third term keeps every weight above -lobe: Keys cubic's
 deepest is -0.073. Without it the fit sharpens (weights down to -0.24, a step overshoots by 19 %),
 and on generated layouts the base rings beside the coarse level's one-cell eroded channels (model
-card, fourteenth round). It prints the weights in `FITTED_WEIGHTS`' layout and, for
-Keys, Lanczos-3, the new fit and the weights in the code now: the profile's range, the mean |second
-difference| along rows and the RMSE, on the fitting windows and on windows of the held-out regions.
-About 5 minutes on two cores.
+card, fourteenth round). The last term, with `--rough R`, keeps the base's mean |second difference|
+d2 along rows within R times Keys cubic's on the fitting windows: `--rough 1` fits the "even" base,
+an even profile no rougher than Keys (model card, sixteenth round). It prints the weights in
+`FITTED_WEIGHTS`' layout and, for Keys, Lanczos-3, the new fit and the weights in the code now: the
+profile's range, the mean |second difference| along rows and the RMSE, on the fitting windows and on
+windows of the held-out regions. About 5 minutes on two cores.
 """
 
 from __future__ import annotations
@@ -45,26 +47,31 @@ def main(argv=None) -> None:
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--flatness", type=float, default=1.0, help="weight of the profile's departure from 1")
     p.add_argument("--lobe", type=float, default=0.073, help="no weight below -LOBE (Keys cubic: 0.073)")
+    p.add_argument("--rough", type=float, default=None,
+                   help="no rougher than ROUGH x Keys cubic's mean |second difference| on the fitting windows "
+                        "(1.0 fits the \"even\" base; default: no limit, the \"fitted\" base)")
     args = p.parse_args(argv)
     fit_on = _pairs(args.dataset, args.n, args.seed)
     sets = {"fitting windows": fit_on, "held-out regions": _pairs(args.holdout, 300, args.seed + 1)}
+    rough_max = np.inf if args.rough is None else args.rough * _measure(cascade.phase_taps("keys"), *fit_on)[1]
 
     def objective(v):
         taps = _fitted_taps(v)
-        profile, _, rmse = _measure(taps, *fit_on)
+        profile, d2, rmse = _measure(taps, *fit_on)
         deepest = np.concatenate([w for _, w in taps])
         return (rmse**2 / 100 + args.flatness * 100 * np.mean((profile - 1) ** 2)
+                + 100 * max(0.0, d2 - rough_max) ** 2
                 + 1e4 * np.sum(np.clip(-args.lobe - deepest, 0, None) ** 2))
 
     lanczos3 = np.concatenate([_lanczos3(p) for p in (0, 1)])
     fitted = _fitted_taps(minimize(objective, lanczos3, method="Powell", options=dict(maxiter=6000)).x)
-    print("FITTED_WEIGHTS = (")
+    print(("FITTED" if args.rough is None else "EVEN") + "_WEIGHTS = (")
     for _, row in fitted[:2]:
         print("    (" + ", ".join(f"{w:.6f}" for w in row) + "),")
     print(")\n")
 
     bases = {"Keys cubic": cascade.phase_taps("keys"), "Lanczos-3": _fitted_taps(lanczos3), "fitted now": fitted,
-             "FITTED_WEIGHTS (the code)": cascade.phase_taps("fitted")}
+             "FITTED_WEIGHTS (the code)": cascade.phase_taps("fitted"), "EVEN_WEIGHTS (the code)": cascade.phase_taps("even")}
     print("| base | deepest weight | set | profile min..max | mean \\|d2\\| (real) | RMSE m |")
     print("|---|---|---|---|---|---|")
     for name, taps in bases.items():

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from terrain_gan.errors import TerrainGanError
 
-DETAIL_BASES = ("keys", "fitted")  # what a detail level's residual is drawn on (nn/cascade.py `phase_taps`)
+DETAIL_BASES = ("keys", "fitted", "even")  # what a detail level's residual is drawn on (nn/cascade.py `phase_taps`)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -61,7 +61,8 @@ class ModelConfig:
     # ... and leaving closed depressions shallower than this many metres as they are (real DEMs hold them)
     detail_drain_keep: float = 0.0
     # detail level: the interpolation of its condition that it adds its residual to, "keys" (Keys
-    # cubic) or "fitted" (six taps fitted to real terrain, even roughness by phase; nn/cascade.py)
+    # cubic), "fitted" (six taps fitted to real terrain, even roughness by phase) or "even" (likewise,
+    # no rougher than Keys cubic; nn/cascade.py)
     detail_base: str = "keys"  # one of DETAIL_BASES
 
 
@@ -189,7 +190,7 @@ def validate(cfg: Config, where: str) -> Config:
         (not cfg.model.erosion_steps, "model.erosion_steps is for a cascade (model.kind = 'cascade')"),
         (not cfg.model.detail_drain_fill, "model.detail_drain_fill is for a cascade (model.kind = 'cascade')"),
         (cfg.model.kind == "detail" or not cfg.train.phase_flatness, "train.phase_flatness is for a detail level"),
-        (cfg.model.detail_base in DETAIL_BASES, "model.detail_base must be 'keys' or 'fitted'"),
+        (cfg.model.detail_base in DETAIL_BASES, "model.detail_base must be 'keys', 'fitted' or 'even'"),
         (cfg.model.kind == "detail" or cfg.model.detail_base == "keys", "model.detail_base is for a detail level"),
         (cfg.train.phase_flatness >= 0, "train.phase_flatness must be >= 0"),
         (cfg.train.spectrum >= 0, "train.spectrum must be >= 0"),

@@ -92,7 +92,7 @@ def any_model(request, model, drained):
     return model if request.param == "plain" else drained
 
 
-@pytest.mark.parametrize("base, trim", [("keys", 2), ("fitted", 3)])
+@pytest.mark.parametrize("base, trim", [("keys", 2), ("fitted", 3), ("even", 3)])
 def test_base_interpolation_reproduces_a_ramp_on_the_output_lattice(base, trim):
     cond = jnp.broadcast_to(jnp.arange(12, dtype=jnp.float32)[None, :, None], (1, 12, 12))
     up = np.asarray(cascade.up4(cond, trim=trim, base=base))
@@ -103,7 +103,7 @@ def test_base_interpolation_reproduces_a_ramp_on_the_output_lattice(base, trim):
     np.testing.assert_allclose(up[0, :, 7], expected, atol=1e-4)
 
 
-def test_fitted_base_is_even_by_phase_and_nearer_real_heights_than_keys_on_regions_never_fitted():
+def test_six_tap_bases_are_even_by_phase_and_nearer_real_heights_than_keys_on_regions_never_fitted():
     from terrain_gan.dataset.core import load_dataset
     from terrain_gan.eval.metrics import lattice_phase_profile
 
@@ -111,16 +111,21 @@ def test_fitted_base_is_even_by_phase_and_nearer_real_heights_than_keys_on_regio
     real = load_dataset(held_out).sample_windows(64, rng=np.random.default_rng(0), window=96).astype(np.float32)
     cond, inner = cascade.block_mean4(jnp.asarray(real)), real[:, 16:-16, 16:-16]
     found = {}
-    for base in ("keys", "fitted"):
+    for base in ("keys", "fitted", "even"):
         up = np.asarray(cascade.up4(cond, cascade.DetailGenerator.MARGIN, base))
-        found[base] = lattice_phase_profile(up, 4), np.sqrt(np.mean((up - inner) ** 2))
-    (keys_profile, keys_rmse), (fitted_profile, fitted_rmse) = found["keys"], found["fitted"]
+        found[base] = lattice_phase_profile(up, 4), np.sqrt(np.mean((up - inner) ** 2)), np.abs(np.diff(up, 2, axis=2)).mean()
+    (keys_profile, keys_rmse, keys_d2), (fitted_profile, fitted_rmse, _) = found["keys"], found["fitted"]
+    even_profile, even_rmse, even_d2 = found["even"]
     assert keys_profile.min() < 0.75 and keys_profile.max() > 1.25  # curvature gathered at the condition's samples
     assert 0.97 < fitted_profile.min() and fitted_profile.max() < 1.03
     assert fitted_rmse < 0.95 * keys_rmse
-    # and it rings no more than Keys: no weight deeper than Keys' deepest (-0.073), so a step overshoots by < 10 %
+    # the even base: as even, no rougher than Keys, and still nearer the real heights
+    assert 0.97 < even_profile.min() and even_profile.max() < 1.03
+    assert even_d2 < 1.01 * keys_d2 and even_rmse < keys_rmse
+    # and they ring no more than Keys: no weight deeper than Keys' deepest (-0.073), so a step overshoots by < 10 %
     step = jnp.broadcast_to((jnp.arange(16) >= 8).astype(jnp.float32)[None, None, :], (1, 16, 16))
-    assert float(cascade.up4(step, 4, "fitted").max()) < 1.1 and float(cascade.up4(step, 4, "keys").max()) > 1.07
+    assert float(cascade.up4(step, 4, "keys").max()) > 1.07
+    assert float(cascade.up4(step, 4, "fitted").max()) < 1.1 and float(cascade.up4(step, 4, "even").max()) < 1.1
 
 
 def test_detail_base_is_checked_and_belongs_to_a_detail_level(trained):
@@ -128,7 +133,7 @@ def test_detail_base_is_checked_and_belongs_to_a_detail_level(trained):
     detail["model"]["detail_base"] = "fitted"
     assert config.from_dict(detail).model.detail_base == "fitted"
     detail["model"]["detail_base"] = "lanczos"
-    with pytest.raises(TerrainGanError, match="model.detail_base must be 'keys' or 'fitted'"):
+    with pytest.raises(TerrainGanError, match="model.detail_base must be 'keys', 'fitted' or 'even'"):
         config.from_dict(detail)
     coarse = config.to_dict(config.load(trained / "coarse.toml"))
     coarse["model"]["detail_base"] = "fitted"
@@ -208,7 +213,7 @@ def test_spectrum_weight_adds_its_term_to_the_generator_loss(trained, tmp_path):
     assert float(on["g_loss"]) - float(off["g_loss"]) == pytest.approx(3.0 * float(on["spectrum"]), rel=1e-4)
 
 
-@pytest.mark.parametrize("base", ["keys", "fitted"])
+@pytest.mark.parametrize("base", ["keys", "fitted", "even"])
 def test_detail_output_depends_only_on_the_condition_within_its_margin(model, base):
     G = copy.deepcopy(model.generator.detail)  # models are cached: change a copy
     G.cfg = dataclasses.replace(G.cfg, detail_base=base)

@@ -52,22 +52,31 @@ FITTED_WEIGHTS = (
     (0.005356, -0.073023, 0.381118, 0.784979, -0.073, -0.02543),
     (0.013541, -0.049689, 0.08689, 1.0342, -0.073021, -0.011921),
 )
+# The "even" base: the same fit, also held to no more mean |second difference| than Keys cubic on
+# the fitting windows (`benchmarks/fit_base.py --rough 1`): an even profile as smooth as Keys.
+EVEN_WEIGHTS = (
+    (-0.012122, -0.073021, 0.443609, 0.734957, -0.073047, -0.020376),
+    (-0.001601, -0.04315, 0.161263, 0.9205, -0.01918, -0.017831),
+)
 
 
-def phase_taps(base: str, fitted=FITTED_WEIGHTS) -> list[tuple[int, tuple[float, ...]]]:
+def phase_taps(base: str, six=None) -> list[tuple[int, tuple[float, ...]]]:
     """For each output phase p of a block: (offset of the first condition sample read, weights).
 
-    `fitted`: the weights of phases 0 and 1 of the "fitted" base (`FITTED_WEIGHTS`; the fit tries others).
+    `six`: the weights of phases 0 and 1 of a six-tap base ("fitted" or "even"; default its own
+    `FITTED_WEIGHTS` or `EVEN_WEIGHTS`; the fit tries others).
     """
     if base not in config_lib.DETAIL_BASES:
         raise TerrainGanError(f"unknown detail base {base!r}: one of {', '.join(config_lib.DETAIL_BASES)}")
+    if six is None:
+        six = EVEN_WEIGHTS if base == "even" else FITTED_WEIGHTS
     taps = []
     for p in range(FACTOR):
         u = (p - 1.5) / FACTOR  # the output sample's offset from its block's condition sample
         if base == "keys":
             taps.append((-2, _keys_weights(u + 1)) if u < 0 else (-1, _keys_weights(u)))
         else:
-            taps.append((-3, tuple(fitted[p])) if p < 2 else (-2, tuple(fitted[3 - p][::-1])))
+            taps.append((-3, tuple(six[p])) if p < 2 else (-2, tuple(six[3 - p][::-1])))
     return taps
 
 
@@ -96,7 +105,8 @@ def interp4(cond_BxNxN, trim: int, taps, xp=jnp):
 def up4(cond_BxNxN, trim: int, base: str = "keys"):
     """The smooth x4 interpolation of a condition, without its `trim` outer samples: (B, 4(N-2t), 4(N-2t)).
 
-    `base`: "keys" (Keys cubic, four taps) or "fitted" (`FITTED_WEIGHTS`, six taps; trim >= 3).
+    `base`: "keys" (Keys cubic, four taps), "fitted" or "even" (`FITTED_WEIGHTS`, `EVEN_WEIGHTS`: six
+    taps; trim >= 3).
     """
     return interp4(cond_BxNxN, trim, phase_taps(base))
 

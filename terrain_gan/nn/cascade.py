@@ -53,7 +53,8 @@ FITTED_WEIGHTS = (
     (0.013541, -0.049689, 0.08689, 1.0342, -0.073021, -0.011921),
 )
 # The "even" base: the same fit, also held to no more mean |second difference| than Keys cubic on
-# the fitting windows (`benchmarks/fit_base.py --rough 1`): an even profile as smooth as Keys.
+# the fitting windows (`benchmarks/fit_base.py --rough 1` fits them again to within 0.001): an even
+# profile as smooth as Keys.
 EVEN_WEIGHTS = (
     (-0.012122, -0.073021, 0.443609, 0.734957, -0.073047, -0.020376),
     (-0.001601, -0.04315, 0.161263, 0.9205, -0.01918, -0.017831),

@@ -59,18 +59,18 @@ EVEN_WEIGHTS = (
     (-0.012122, -0.073021, 0.443609, 0.734957, -0.073047, -0.020376),
     (-0.001601, -0.04315, 0.161263, 0.9205, -0.01918, -0.017831),
 )
+SIX_TAP_WEIGHTS = {"fitted": FITTED_WEIGHTS, "even": EVEN_WEIGHTS}  # the six-tap bases' own weights
 
 
 def phase_taps(base: str, six=None) -> list[tuple[int, tuple[float, ...]]]:
     """For each output phase p of a block: (offset of the first condition sample read, weights).
 
-    `six`: the weights of phases 0 and 1 of a six-tap base ("fitted" or "even"; default its own
-    `FITTED_WEIGHTS` or `EVEN_WEIGHTS`; the fit tries others).
+    `six`: the weights of phases 0 and 1 of a six-tap base (default the base's own in
+    `SIX_TAP_WEIGHTS`; the fit tries others).
     """
     if base not in config_lib.DETAIL_BASES:
         raise TerrainGanError(f"unknown detail base {base!r}: one of {', '.join(config_lib.DETAIL_BASES)}")
-    if six is None:
-        six = EVEN_WEIGHTS if base == "even" else FITTED_WEIGHTS
+    six = SIX_TAP_WEIGHTS.get(base) if six is None else six
     taps = []
     for p in range(FACTOR):
         u = (p - 1.5) / FACTOR  # the output sample's offset from its block's condition sample

@@ -36,6 +36,8 @@ def window_slopes(windows_NxWxW: np.ndarray, cell_size_m: float) -> np.ndarray:
 
 
 def row(name: str, small_NxSxS: np.ndarray, large_NxLxL: np.ndarray, cell_size_m: float) -> str:
+    """One table row: the quantiles of the small windows' slopes, of the large ones' at the view's
+    cells, and the median over the large windows of their slope at their cells over that at the view's."""
     fine = window_slopes(small_NxSxS, cell_size_m)
     coarse = window_slopes(coarse_view(large_NxLxL), cell_size_m * VIEW_FACTOR)
     ratio = window_slopes(large_NxLxL, cell_size_m) / np.maximum(coarse, 1e-6)  # the same 256² windows at both scales
@@ -58,9 +60,9 @@ def main(argv=None) -> None:
     print(f"| set | {heads} | {cell:g} m / {view}, median |")
     print("|---|" + "---|" * (2 * len(QUANTILES) + 1))
     for weight in ("windows", "sqrt"):
-        draw = lambda w, s: data.sample_windows(args.n, rng=np.random.default_rng(s), window=w,  # noqa: E731
-                                                region_weight=weight, augment=False)
-        print(row(f"real ({weight})", draw(SMALL, 0), draw(LARGE, 1), cell))
+        small, large = (data.sample_windows(args.n, rng=np.random.default_rng(seed), window=size, region_weight=weight,
+                                            augment=False) for seed, size in ((0, SMALL), (1, LARGE)))
+        print(row(f"real ({weight})", small, large, cell))
     for name in args.models:
         model = load_model(name)
         if abs(model.cell_size_m - cell) > 1e-6:

@@ -2,16 +2,17 @@
 
     .venv/bin/python benchmarks/slope_scales.py [MODEL ...] [--n 512] [--dataset data/dem90v2.npz]
 
-Two tables, one row per set: quantiles (10 / 25 / 50 / 75 / 90 %) over windows of each window's mean
-slope in degrees. First 64² windows at the dataset's cells (what `terrain-gan eval`'s 64² table
-and C2ST@64 judge), then 256² windows seen as 4 x 4 block means (`eval.large.coarse_view`, what
-C2ST@256 judges at 360 m). Real rows: `--n` windows drawn as `terrain-gan eval` draws its reference
+One table, one row per set: quantiles (10 / 25 / 50 / 75 / 90 %) over windows of each window's mean
+slope in degrees (`eval.metrics.slope_angles`, as the 64² table's slope W1). First 64² windows at
+the dataset's cells (what `terrain-gan eval`'s 64² table and C2ST@64 judge), then 256² windows
+seen as 4 x 4 block means (`eval.large.coarse_view`, what C2ST@256 judges at 360 m). Real rows: `--n` windows drawn as `terrain-gan eval` draws its reference
 (regions in proportion to their windows), and as the v2 levels train (`data.region_weight = "sqrt"`).
 Model rows: `--n` windows from random world positions (`world.synth.sample_windows`), seed 4.
 
 The last column, the median over the 256² windows of each one's mean slope at its own cells over
-its mean slope at 360 m, says how much of a window's relief lies at scales under 360 m: model v2's maps are flatter than real terrain at 90 m and steeper at 360 m
-(model card, "Seventeenth round").
+its mean slope at 360 m, says how much of a window's relief lies at scales under 360 m. Model v2's
+maps hold as much as real terrain's, but span too narrow a range of steepness (model card,
+"Seventeenth round").
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import numpy as np
 from terrain_gan import load_model
 from terrain_gan.dataset.core import load_dataset
 from terrain_gan.eval.large import VIEW_FACTOR, coarse_view
+from terrain_gan.eval.metrics import slope_angles
 from terrain_gan.world import synth
 
 QUANTILES = (10, 25, 50, 75, 90)
@@ -30,9 +32,8 @@ SMALL, LARGE = 64, 256
 
 
 def window_slopes(windows_NxWxW: np.ndarray, cell_size_m: float) -> np.ndarray:
-    """Each window's mean slope in degrees (central differences, one-sided at the edges)."""
-    dy, dx = np.gradient(np.asarray(windows_NxWxW, np.float64), cell_size_m, axis=(1, 2))
-    return np.degrees(np.arctan(np.hypot(dx, dy))).mean(axis=(1, 2))
+    """Each window's mean slope in degrees over its interior cells."""
+    return slope_angles(windows_NxWxW, cell_size_m=cell_size_m).reshape(len(windows_NxWxW), -1).mean(axis=1)
 
 
 def row(name: str, small_NxSxS: np.ndarray, large_NxLxL: np.ndarray, cell_size_m: float) -> str:

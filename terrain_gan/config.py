@@ -60,6 +60,12 @@ class ModelConfig:
     detail_drain_fill: float = 0.0
     # ... and leaving closed depressions shallower than this many metres as they are (real DEMs hold them)
     detail_drain_keep: float = 0.0
+    # cascade: along its steering direction (nn/steering.py), each coarse latent cell shares this much
+    # (0 = none, below 1) of a smooth field of standard normals with nodes `regional_cells` latent cells
+    # apart, so that ground is rough or smooth over whole regions, as real ground is, not cell by cell
+    # (nn/cascade.py `_regional`; periodic worlds then repeat every multiple of its node lattice)
+    regional_relief: float = 0.0
+    regional_cells: int = 8
     # detail level: the interpolation of its condition that it adds its residual to, "keys" (Keys
     # cubic), "fitted" (six taps fitted to real terrain, even roughness by phase) or "even" (likewise,
     # no rougher than Keys cubic; nn/cascade.py)
@@ -177,6 +183,12 @@ def validate(cfg: Config, where: str) -> Config:
         if not 0.0 <= cfg.model.detail_drain_fill < 1.0:
             raise TerrainGanError(f"{where}: model.detail_drain_fill must be at least 0 and below 1, "
                                   f"got {cfg.model.detail_drain_fill}")
+        if not 0.0 <= cfg.model.regional_relief < 1.0:  # also refuses nan
+            raise TerrainGanError(f"{where}: model.regional_relief must be at least 0 and below 1, "
+                                  f"got {cfg.model.regional_relief}")
+        if cfg.model.regional_cells not in (1, 2, 4, 8):
+            raise TerrainGanError(f"{where}: model.regional_cells must be 1, 2, 4 or 8 latent cells, "
+                                  f"got {cfg.model.regional_cells}")
         if not 0.0 <= cfg.model.detail_drain_keep < 1e6:  # also refuses nan and inf
             raise TerrainGanError(f"{where}: model.detail_drain_keep must be 0 (off) or a depth in metres, "
                                   f"got {cfg.model.detail_drain_keep}")
@@ -189,6 +201,7 @@ def validate(cfg: Config, where: str) -> Config:
         (not cfg.model.detail_drain_block, "model.detail_drain_block is for a cascade (model.kind = 'cascade')"),
         (not cfg.model.erosion_steps, "model.erosion_steps is for a cascade (model.kind = 'cascade')"),
         (not cfg.model.detail_drain_fill, "model.detail_drain_fill is for a cascade (model.kind = 'cascade')"),
+        (not cfg.model.regional_relief, "model.regional_relief is for a cascade (model.kind = 'cascade')"),
         (cfg.model.kind == "detail" or not cfg.train.phase_flatness, "train.phase_flatness is for a detail level"),
         (cfg.model.detail_base in DETAIL_BASES,
          f"model.detail_base must be {', '.join(map(repr, DETAIL_BASES[:-1]))} or {DETAIL_BASES[-1]!r}"),

@@ -87,9 +87,21 @@ def drained(trained):
     return pretrained.load_model(weights)
 
 
-@pytest.fixture(params=["plain", "drained"])
-def any_model(request, model, drained):
-    return model if request.param == "plain" else drained
+@pytest.fixture(scope="module")
+def regional(trained):
+    """The same trained levels in a cascade whose coarse latents share a regional relief field along
+    the steering direction (nodes every 4 latent cells, 256 samples)."""
+    (trained / "regional.toml").write_text(LEVELS["cascade.toml"].replace("smoke_cascade", "smoke_regional")
+                                           + "regional_relief = 0.7\nregional_cells = 4\n")
+    for level in ("smoke_coarse", "smoke_detail"):
+        shutil.copytree(trained / "run" / level, trained / "regional" / level)
+    cfg = config.load(trained / "regional.toml")
+    return pretrained.load_model(train_loop.run_cascade(cfg, trained / "regional.toml", trained / "regional", quiet=True))
+
+
+@pytest.fixture(params=["plain", "drained", "regional"])
+def any_model(request, model, drained, regional):
+    return {"plain": model, "drained": drained, "regional": regional}[request.param]
 
 
 @pytest.mark.parametrize("base, trim", [("keys", 2), ("fitted", 3), ("even", 3)])
@@ -354,3 +366,54 @@ def test_world_computes_each_layout_chunk_and_block_once_and_agrees_with_the_one
     one = jax.jit(lambda: G.chunk_network(G.chunk_inputs(key, 1, 0, 256), 1, 0, 256))()
     metres = np.asarray(one) * np.float32(drained.height_std_m) + np.float32(drained.height_mean_m)
     np.testing.assert_allclose(cache.chunk(1, 0), metres, atol=1e-3)
+
+
+def test_regional_field_is_standard_normal_per_cell_smooth_and_a_pure_function_of_position():
+    field = lambda key, i0, j0, n, period=None: np.asarray(latents.regional_field(  # noqa: E731
+        jax.random.key(key), i0, j0, n, n, 8, period=period))
+    big = field(3, -20, 5, 64)
+    np.testing.assert_array_equal(field(3, -4, 13, 20), big[16:36, 8:28])  # any region, any offset
+    draws = np.stack([field(k, 0, 0, 16) for k in range(400)])  # (400, 16, 16): every phase of the lattice
+    assert np.abs(draws.std(axis=0) - 1).max() < 0.15 and np.abs(draws.mean(axis=0)).max() < 0.2
+    neighbour = np.corrcoef(draws[:, 4, 4], draws[:, 4, 5])[0, 1]
+    far = np.corrcoef(draws[:, 0, 0], draws[:, 0, 15])[0, 1]
+    assert neighbour > 0.9 and abs(far) < 0.25, (neighbour, far)
+    torus = field(3, 0, 0, 48, period=(16, 16))
+    np.testing.assert_array_equal(torus[:16, :16], torus[16:32, 32:48])
+
+
+def test_regional_relief_moves_only_the_steered_component_and_keeps_it_standard_normal(model):
+    steer = model.generator.steering
+    d = np.asarray(steer.direction, np.float32)
+    rng = np.random.default_rng(0)
+    z = rng.standard_normal((2000, 1, d.size)).astype(np.float32)
+    u = rng.standard_normal((2000, 1)).astype(np.float32)
+    out = np.asarray(steer.correlate(jnp.asarray(z), jnp.asarray(u), 0.7))
+    along = lambda f: f @ d  # noqa: E731
+    np.testing.assert_allclose(out - along(out)[..., None] * d, z - along(z)[..., None] * d, atol=1e-5)
+    assert abs(along(out).std() - 1) < 0.05
+    assert np.corrcoef(along(out).ravel(), u.ravel())[0, 1] == pytest.approx(0.7, abs=0.05)
+
+
+def test_regional_relief_is_checked_and_needs_a_steering(model, regional, tmp_path):
+    assert (regional.generator.regional, regional.generator.regional_cells) == (0.7, 4)
+    assert synth.period_unit(regional) == 256
+    assert not np.array_equal(World(5, regional).region(0, 0, 64, 64), World(5, model).region(0, 0, 64, 64))
+    # a guide lays out the regions itself: the regional field then stays out of the latents
+    yy, xx = np.mgrid[:16, :16]
+    guided = make_layout((256, 256), guide_top_m=2500.0, relief_variation=0.0,
+                         guide=np.where((yy - 8) ** 2 + (xx - 8) ** 2 < 25, 2000.0, 0.0).astype(np.float32))
+    np.testing.assert_array_equal(World(5, regional, layout=guided).region(0, 0, 64, 64),
+                                  World(5, model, layout=guided).region(0, 0, 64, 64))
+    for line, match in [("regional_relief = 1.0", "regional_relief"), ("regional_relief = 0.5\nregional_cells = 3", "regional_cells")]:
+        (tmp_path / "bad.toml").write_text(LEVELS["cascade.toml"] + line + "\n")
+        with pytest.raises(TerrainGanError, match=match):
+            config.load(tmp_path / "bad.toml")
+    (tmp_path / "level.toml").write_text(LEVELS["detail.toml"].format(train=TRAIN).replace("[data]", "regional_relief = 0.5\n[data]"))
+    with pytest.raises(TerrainGanError, match="for a cascade"):
+        config.load(tmp_path / "level.toml")
+    g = regional.generator
+    with pytest.raises(TerrainGanError, match="steering") as err:
+        cascade.CascadeGenerator(g.coarse, g.detail, g.norm, config.from_dict(regional.meta["config"], "x").model, None)
+    assert "\n" not in str(err.value)
+

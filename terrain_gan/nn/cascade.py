@@ -235,6 +235,10 @@ class CascadeGenerator(nnx.Module):
         self.erosion = hydrology.Erosion(cfg.erosion_steps, cfg.erosion_k, cfg.erosion_m)
         self.detail_drain_fill, self.detail_drain_keep = cfg.detail_drain_fill, cfg.detail_drain_keep
         self.apron = cfg.detail_drain_block // 2  # output samples made beyond a chunk on each side
+        # the coarse latents' regional relief (`[model] regional_relief`, `regional_cells`)
+        self.regional, self.regional_cells = cfg.regional_relief, cfg.regional_cells
+        if self.regional and steer is None:
+            raise TerrainGanError("model.regional_relief needs the cascade's steering direction, and this cascade has none")
 
     STRIDE = 16  # tiles start every 16 samples, as with v1 (any multiple of the detail lattice would do)
 
@@ -256,9 +260,9 @@ class CascadeGenerator(nnx.Module):
         _, _, cells_per_chunk, first_cell = self._chunk_geometry(chunk)
         per_cell = FACTOR * self.coarse.STRIDE  # output samples per coarse latent cell
         period_c = None if period_samples is None else tuple(p // per_cell for p in period_samples)
-        field, noise = self.coarse.region_inputs(key, ci * cells_per_chunk - first_cell, cj * cells_per_chunk - first_cell,
-                                                 cells_per_chunk + 2 * first_cell, period_c)
-        return (field, noise) + tuple(self.detail_inputs(key, ci, cj, chunk, period_samples))
+        i0, j0 = ci * cells_per_chunk - first_cell, cj * cells_per_chunk - first_cell
+        field, noise = self.coarse.region_inputs(key, i0, j0, cells_per_chunk + 2 * first_cell, period_c)
+        return (self._regional(key, field, i0, j0, period_c), noise) + tuple(self.detail_inputs(key, ci, cj, chunk, period_samples))
 
     def chunk_network(self, inputs, ci, cj, chunk: int, lift=None):
         """Normalised heights of output samples [ci*chunk, (ci+1)*chunk) x [cj*chunk, ...) (`chunk`
@@ -280,12 +284,31 @@ class CascadeGenerator(nnx.Module):
         return self.detail_network(metres, z, nz, ci * chunk, cj * chunk)
 
     # ---- the same chunk in three steps, for worlds that keep each layout block once (`world.synth`) -----
-    def layout_inputs(self, key, ci, cj, chunk: int, period_samples=None):
-        """The coarse latents of layout block (ci, cj): coarse samples [ci*n, (ci+1)*n)^2, n = chunk / FACTOR."""
+    def layout_inputs(self, key, ci, cj, chunk: int, period_samples=None, regional: bool = True):
+        """The coarse latents of layout block (ci, cj): coarse samples [ci*n, (ci+1)*n)^2, n = chunk / FACTOR.
+
+        `regional=False` leaves out the regional relief: a guide map lays out the regions instead.
+        """
         cells = chunk // FACTOR // self.coarse.STRIDE
         per_cell = FACTOR * self.coarse.STRIDE  # output samples per coarse latent cell
         period_c = None if period_samples is None else tuple(p // per_cell for p in period_samples)
-        return self.coarse.region_inputs(key, ci * cells, cj * cells, cells, period_c)
+        field, noise = self.coarse.region_inputs(key, ci * cells, cj * cells, cells, period_c)
+        return (self._regional(key, field, ci * cells, cj * cells, period_c) if regional else field), noise
+
+    def _regional(self, key, field, i0, j0, period_c):
+        """The coarse latents of cells [i0, i0 + n) (and the coarse level's margin) with their regional
+        relief: along the steering direction, each cell shares `regional` of a smooth field of
+        standard normals with nodes `regional_cells` latent cells apart (`Steering.correlate`).
+
+        The coarse level, trained on latents independent from cell to cell, gives each 5.8 km cell
+        its own roughness, so a map mixes hills and plains at that scale and its 23 km windows span
+        too narrow a range of steepness: real ground is rough or smooth over whole regions.
+        """
+        if not self.regional:
+            return field
+        m = self.coarse.MARGIN_CELLS
+        u = latents.regional_field(key, i0 - m, j0 - m, field.shape[0], field.shape[1], self.regional_cells, period=period_c)
+        return self.steering.correlate(field, u, self.regional)
 
     def layout_network(self, inputs, ci, cj, chunk: int, lift=None, guide=None):
         """Layout block (ci, cj) in metres from its `layout_inputs`, undrained.

@@ -19,7 +19,7 @@ import jax
 import jax.numpy as jnp
 
 # Streams folded into the world key, so the fields never share random numbers.
-_FINE, _COARSE, _NOISE, _RELIEF = 0, 1, 2, 3
+_FINE, _COARSE, _NOISE, _RELIEF, _REGIONAL = 0, 1, 2, 3, 4
 
 
 def _cell_keys(key, i_N, j_M):
@@ -49,19 +49,36 @@ def _lerp_weights(i_N, factor: int, c_start):
     return c0 - c_start, u - c0
 
 
-def coarse_field(key, i0, j0, rows: int, cols: int, channels: int, factor: int, *, period=None):
-    """The coarse latent field sampled on fine cells [i0, i0+rows) x [j0, j0+cols): (rows, cols, C)."""
+def _lerped(key, i0, j0, rows: int, cols: int, shape: tuple[int, ...], factor: int, period):
+    """Normals on a lattice `factor` cells apart, bilinear on cells [i0, i0+rows) x [j0, j0+cols):
+    (values (rows, cols, *shape), row fractions (rows, 1), column fractions (1, cols))."""
     ci = jnp.floor_divide(i0 - factor, factor)  # first coarse cell any fine cell interpolates from
     cj = jnp.floor_divide(j0 - factor, factor)
     n_ci, n_cj = rows // factor + 3, cols // factor + 3
     coarse_period = None if period is None else (period[0] // factor, period[1] // factor)
-    grid = _normal_grid(jax.random.fold_in(key, _COARSE), ci, cj, n_ci, n_cj, (channels,), coarse_period)
+    grid = _normal_grid(key, ci, cj, n_ci, n_cj, shape, coarse_period)
     a, ta = _lerp_weights(i0 + jnp.arange(rows), factor, ci)
     b, tb = _lerp_weights(j0 + jnp.arange(cols), factor, cj)
-    ta, tb = ta[:, None, None], tb[None, :, None]
+    ta, tb = ta.reshape((rows, 1) + (1,) * len(shape)), tb.reshape((1, cols) + (1,) * len(shape))
     top = grid[a][:, b] * (1 - tb) + grid[a][:, b + 1] * tb
     bottom = grid[a + 1][:, b] * (1 - tb) + grid[a + 1][:, b + 1] * tb
-    return top * (1 - ta) + bottom * ta
+    return top * (1 - ta) + bottom * ta, ta.reshape(rows, 1), tb.reshape(1, cols)
+
+
+def coarse_field(key, i0, j0, rows: int, cols: int, channels: int, factor: int, *, period=None):
+    """The coarse latent field sampled on fine cells [i0, i0+rows) x [j0, j0+cols): (rows, cols, C)."""
+    return _lerped(jax.random.fold_in(key, _COARSE), i0, j0, rows, cols, (channels,), factor, period)[0]
+
+
+def regional_field(key, i0, j0, rows: int, cols: int, factor: int, *, period=None):
+    """A smooth field on fine cells [i0, i0+rows) x [j0, j0+cols) in which every cell is N(0, 1): (rows, cols).
+
+    Bilinear between standard normals `factor` cells apart (as `coarse_field`), divided at each cell
+    by that interpolation's standard deviation, so cells within ~`factor` of each other share most
+    of their value while each alone is a standard normal.
+    """
+    u, ta, tb = _lerped(jax.random.fold_in(key, _REGIONAL), i0, j0, rows, cols, (), factor, period)
+    return u / jnp.sqrt(((1 - ta) ** 2 + ta**2) * ((1 - tb) ** 2 + tb**2))
 
 
 def fine_field(key, i0, j0, rows: int, cols: int, channels: int, *, period=None):

@@ -18,6 +18,7 @@ they are stored with the cascade's weights (`meta["steering"]`).
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import jax
 import jax.numpy as jnp
@@ -57,6 +58,17 @@ class Steering:
     def steer(self, field_NxMxC, e_NxM):
         """Latent field cells moved along the direction by the shift of their guide heights e_NxM."""
         return field_NxMxC + self.shift(e_NxM)[..., None] * jnp.asarray(self.direction, field_NxMxC.dtype)[None, None, :]
+
+    def correlate(self, field_NxMxC, u_NxM, rho: float):
+        """Latent field cells whose component along the direction, z, becomes sqrt(1 - rho^2) z + rho u.
+
+        With u a smooth field of standard normals (`latents.regional_field`) every cell stays a
+        standard normal, as the coarse level was trained on, but neighbouring cells agree on how rough
+        their ground is over u's scale (`[model] regional_relief`).
+        """
+        d = jnp.asarray(self.direction, field_NxMxC.dtype)
+        along = field_NxMxC @ d
+        return field_NxMxC + ((math.sqrt(1.0 - rho * rho) - 1.0) * along + rho * u_NxM)[..., None] * d[None, None, :]
 
     def as_json(self) -> dict:
         return {"direction": list(self.direction), "shifts": list(self.shifts), "mean_m": list(self.mean_m)}

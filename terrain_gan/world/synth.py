@@ -48,9 +48,15 @@ def require_spatial(model: Model) -> None:
 
 def period_unit(model: Model) -> int:
     """Samples every period of a world of `model` is a multiple of: the chunk lattice, and for a
-    cascade whose layout is drained on blocks wider than a chunk, those blocks' lattice too."""
-    block = getattr(model.generator, "drain_block", 0) * cascade.FACTOR
-    return math.lcm(CHUNK, block) if block else CHUNK
+    cascade whose layout is drained on blocks wider than a chunk, those blocks' lattice too, and
+    the node lattice of its regional relief."""
+    g = model.generator
+    unit = CHUNK
+    if getattr(g, "drain_block", 0):
+        unit = math.lcm(unit, g.drain_block * cascade.FACTOR)
+    if getattr(g, "regional", 0.0):
+        unit = math.lcm(unit, g.regional_cells * cascade.FACTOR * g.coarse.STRIDE)
+    return unit
 
 
 def check_period(period, model: Model) -> tuple[int, int] | None:
@@ -63,7 +69,7 @@ def check_period(period, model: Model) -> tuple[int, int] | None:
     except (TypeError, ValueError):
         raise TerrainGanError(f"period must be (rows, cols) samples, got {period!r}") from None
     if rows <= 0 or cols <= 0 or rows % unit or cols % unit:
-        lattice = "its chunk lattice" if unit == CHUNK else "its chunk lattice and the lattice its layout is drained on"
+        lattice = "its chunk lattice" if unit == CHUNK else "its chunk lattice and the lattices its layout is drained on and varies on"
         examples = f"{unit + 1}, {2 * unit + 1} or {4 * unit + 1}"
         raise TerrainGanError(f"a periodic world of this model repeats every multiple of {unit} samples ({lattice}), "
                               f"got a period of {rows}x{cols}; e.g. one tile of {examples} samples")
@@ -117,11 +123,12 @@ def _cascade_fns(model: Model, period=None, surface=None):
     G = model.generator
     mean, std = np.float32(model.height_mean_m), np.float32(model.height_std_m)
 
+    coarse = None if surface is None else _coarse_surface(surface, G.steering)
+    guided = coarse is not None and coarse.guide_clip is not None  # the guide steers: it lays out the regions
+
     @jax.jit
     def layout_inputs(key, ci, cj):
-        return G.layout_inputs(key, ci, cj, CHUNK, period)
-
-    coarse = None if surface is None else _coarse_surface(surface, G.steering)
+        return G.layout_inputs(key, ci, cj, CHUNK, period, regional=not guided)
 
     @jax.jit
     def layout_network(state, latents, key, ci, cj, params):

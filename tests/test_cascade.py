@@ -77,26 +77,25 @@ def drained(trained):
     """The same trained levels in a cascade that drains its coarse layout on 16-sample blocks, eroding
     them, and its finished heights on 32-sample blocks, half filling their depressions first and
     keeping those under 1 m (`nn.hydrology`)."""
-    (trained / "drained.toml").write_text(LEVELS["cascade.toml"].replace("smoke_cascade", "smoke_drained")
-                                          + "drain_block = 16\nerosion_steps = 5\nerosion_k = 0.2\n"
-                                          + "detail_drain_block = 32\ndetail_drain_fill = 0.5\ndetail_drain_keep = 1.0\n")
-    for level in ("smoke_coarse", "smoke_detail"):  # finished levels: the cascade only assembles them
-        shutil.copytree(trained / "run" / level, trained / "drained" / level)
-    cfg = config.load(trained / "drained.toml")
-    weights = train_loop.run_cascade(cfg, trained / "drained.toml", trained / "drained", quiet=True)
-    return pretrained.load_model(weights)
+    return _variant(trained, "drained", "drain_block = 16\nerosion_steps = 5\nerosion_k = 0.2\n"
+                    "detail_drain_block = 32\ndetail_drain_fill = 0.5\ndetail_drain_keep = 1.0\n")
 
 
 @pytest.fixture(scope="module")
 def regional(trained):
     """The same trained levels in a cascade whose coarse latents share a regional relief field along
     the steering direction (nodes every 4 latent cells, 256 samples)."""
-    (trained / "regional.toml").write_text(LEVELS["cascade.toml"].replace("smoke_cascade", "smoke_regional")
-                                           + "regional_relief = 0.7\nregional_cells = 4\n")
+    return _variant(trained, "regional", "regional_relief = 0.7\nregional_cells = 4\n")
+
+
+def _variant(trained, name: str, model_lines: str):
+    """The trained levels in a cascade config of their own (the smoke cascade's plus `model_lines`):
+    the levels are finished, so `terrain-gan train` on it only assembles them."""
+    path = trained / f"{name}.toml"
+    path.write_text(LEVELS["cascade.toml"].replace("smoke_cascade", f"smoke_{name}") + model_lines)
     for level in ("smoke_coarse", "smoke_detail"):
-        shutil.copytree(trained / "run" / level, trained / "regional" / level)
-    cfg = config.load(trained / "regional.toml")
-    return pretrained.load_model(train_loop.run_cascade(cfg, trained / "regional.toml", trained / "regional", quiet=True))
+        shutil.copytree(trained / "run" / level, trained / name / level)
+    return pretrained.load_model(train_loop.run_cascade(config.load(path), path, trained / name, quiet=True))
 
 
 @pytest.fixture(params=["plain", "drained", "regional"])

@@ -1,6 +1,6 @@
 """Generation speed, as users feel it, in one run: cold process, warm maps, the chunk program against PyTorch.
 
-    .venv/bin/python benchmarks/bench_generate.py [--model default] [--repeats 7] [--sizes 129,513,1025,2049]
+    .venv/bin/python benchmarks/bench_generate.py [--model v1] [--repeats 7] [--sizes 129,513,1025,2049]
 
 Prints four tables:
 1. Cold process: `terrain-gan generate --size 129` as a new process, with an empty compilation cache
@@ -180,7 +180,7 @@ def chunk_table(model_name: str, repeats: int) -> None:
 
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--model", default="default")
+    p.add_argument("--model", default="v1")
     p.add_argument("--repeats", type=int, default=7)
     p.add_argument("--sizes", default="129,513,1025,2049")
     p.add_argument("--skip-cold", action="store_true", help="leave out the cold-process table")

@@ -30,7 +30,7 @@ MAP = 4 * synth.CHUNK  # samples per side of a map
 
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("models", nargs="*", default=["default", "v2"], help="shipped names or weights paths")
+    p.add_argument("models", nargs="*", default=["v1", "v2"], help="shipped names or weights paths")
     p.add_argument("--repeats", type=int, default=7)
     args = p.parse_args(argv)
     models = {name: pretrained.load_model(name) for name in args.models}

@@ -1,6 +1,6 @@
 """World benchmarks, measured side by side in one run, printed as one table.
 
-    .venv/bin/python benchmarks/bench_world.py [--model default|weights.npz] [--tile-size 513] [--tiles 16]
+    .venv/bin/python benchmarks/bench_world.py [--model v1|weights.npz] [--tile-size 513] [--tiles 16]
 
 - throughput of `terrain-gan world` (files written: png16 + npy) in megasamples/s, same world, programs
   compiled before the clock starts: in-process with all threads and with one, and on LocalClusters of
@@ -143,7 +143,7 @@ def seam_table(out: Path, nx: int, model, size: int = 257, n: int = 8) -> list[t
 
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--model", default="default", help="shipped model name or weights .npz")
+    ap.add_argument("--model", default="v1", help="shipped model name or weights .npz")
     ap.add_argument("--tile-size", type=int, default=513)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--tiles", type=int, default=16, help="the worlds measured are TILES x TILES (default 16)")

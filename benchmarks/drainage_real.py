@@ -51,7 +51,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("dems", nargs="*", help="real DEM files (any format read_dem reads)")
     parser.add_argument("--dataset", nargs="*", default=[], help="terrain_gan datasets at 90 m: a row per region")
-    parser.add_argument("--model", default="default", help="the model of the generated maps")
+    parser.add_argument("--model", default="v2", help="the model of the generated maps")
     parser.add_argument("--seeds", type=int, nargs="*", default=[42, 7], help="generated-map seeds")
     parser.add_argument("--size", type=int, default=1025, help="side of fBm and generated maps")
     args = parser.parse_args()

@@ -27,7 +27,7 @@ PERIODS = (4, 16, 64)
 
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("models", nargs="*", default=["default", "v2"])
+    p.add_argument("models", nargs="*", default=["v1", "v2"])
     p.add_argument("--seeds", type=int, nargs="+", default=[42, 7, 2026])
     p.add_argument("--size", type=int, default=1025)
     p.add_argument("--real", default="data/dem90v2.npz", help="dataset of real terrain for the floor row")

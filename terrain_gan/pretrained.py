@@ -1,7 +1,8 @@
 """Trained generator weights: save, load by name or path, and the `Model` handle users hold.
 
 A weights file holds only the (EMA) generator's state plus metadata: the config, the height
-normalisation and training facts. The shipped default lives in `terrain_gan/weights/`.
+normalisation and training facts. The shipped models live in `terrain_gan/weights/`: `v2` (the
+cascade, the default), `v1` (the first model, a single GAN) and `dcgan_seed` (the article's DCGAN).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from terrain_gan.nn import cascade, steering
 from terrain_gan.train import checkpoint
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
+DEFAULT_MODEL = "v2"  # what "default" (and every command without --model) names
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -50,13 +52,14 @@ def save_weights(path, generator: nnx.Module, meta: dict) -> None:
 
 
 def resolve(name_or_path: str | Path) -> Path:
-    """A shipped model's name ("default", "dcgan_seed") or a path -> the weights file."""
-    text = str(name_or_path)
+    """A shipped model's name ("v2", "v1", "dcgan_seed"; "default" is `DEFAULT_MODEL`) or a path -> the weights file."""
+    text = DEFAULT_MODEL if str(name_or_path) == "default" else str(name_or_path)
     shipped = WEIGHTS_DIR / f"{text}.npz"
     if "/" not in text and "\\" not in text and not text.endswith(".npz"):
         if not shipped.is_file():
             names = sorted(p.stem for p in WEIGHTS_DIR.glob("*.npz"))
-            raise TerrainGanError(f"{text}: no shipped model of that name (shipped: {', '.join(names) or 'none'})")
+            raise TerrainGanError(f"{text}: no shipped model of that name (shipped: {', '.join(names) or 'none'}; "
+                                  f"default: {DEFAULT_MODEL})")
         return shipped
     path = Path(text)
     return path / "weights.npz" if path.is_dir() else path

@@ -416,3 +416,27 @@ def test_regional_relief_is_checked_and_needs_a_steering(model, regional, tmp_pa
         cascade.CascadeGenerator(g.coarse, g.detail, g.norm, config.from_dict(regional.meta["config"], "x").model, None)
     assert "\n" not in str(err.value)
 
+
+
+def test_roughness_moves_the_coarse_latents_along_the_steering_and_keeps_every_guarantee(regional):
+    """A world's `roughness` moves every coarse latent along the steering direction (more plains below
+    0, more ranges above): the coarse level's mean height follows the steering's table, and seams,
+    regions and periodic worlds stay bit-exact. 0 is the layout without it, and is not recorded."""
+    steer, worlds = regional.generator.steering, {}
+    for r in (-1.5, 1.5):
+        layout = Layout(relief_variation=0.0, roughness=r)
+        assert layout.as_json()["roughness"] == r and not layout.plain
+        w = worlds[r] = World(5, regional, layout=layout)
+        a, b, c = w.tile(0, 0, 129), w.tile(1, 0, 129), w.tile(0, 1, 129)
+        np.testing.assert_array_equal(a[:, -1], b[:, 0])
+        np.testing.assert_array_equal(a[-1, :], c[0, :])
+        np.testing.assert_array_equal(w.region(100, 200, 64, 64), w.region(0, 0, 300, 300)[100:164, 200:264])
+        torus = World(5, regional, layout=layout, period=(256, 256))
+        np.testing.assert_array_equal(torus.region(0, 0, 64, 64), torus.region(256, -256, 64, 64))
+    low, high = (worlds[r].region(0, 0, 512, 512).mean() for r in (-1.5, 1.5))
+    table = np.interp([-1.5, 1.5], steer.shifts, steer.mean_m)
+    assert low < high and (high - low) > 0.3 * (table[1] - table[0])
+    assert "roughness" not in Layout(relief_variation=0.0).as_json()  # worlds made before it keep their identity
+    assert Layout(relief_variation=0.0, roughness=0.0).plain
+    with pytest.raises(TerrainGanError, match=r"roughness must be in \[-2, 2\]"):
+        Layout(roughness=2.5)

@@ -4,6 +4,7 @@ import hashlib
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import REPO
 
@@ -26,6 +27,19 @@ def test_shipped_recipes_load(path):
     assert cfg.name == path.stem and len(cfg.tiles) == 2
     if cfg.layout.guide:
         assert Path(cfg.layout.guide).is_file()  # relative to the recipe file
+
+
+def test_the_alpine_recipe_makes_high_rugged_ground_and_the_plains_recipe_low_gentle_ground(tmp_path):
+    """The two recipes as the default model (v2) draws them, over their whole 4 x 4 tiles: their
+    `roughness` moves its coarse level towards ranges or plains (the model's own mix lies between)."""
+    made = {}
+    for name in ("alpine", "plains"):
+        plan = recipe.plan(recipe.load(Path(REPO) / "configs" / "worlds" / f"{name}.toml"), tmp_path / name)
+        h = plan.world.region(0, 0, 1024, 1024)
+        made[name] = np.median(h), np.hypot(*np.gradient(h, 90.0)).mean()  # metres, mean slope (m/m)
+    (alpine_m, alpine_s), (plains_m, plains_s) = made["alpine"], made["plains"]
+    assert alpine_m > 800 and plains_m < 300 and alpine_s > 3 * plains_s, made
+    assert not (tmp_path / "alpine").exists()  # planning writes nothing
 
 
 @pytest.mark.parametrize("text, message", [

@@ -17,8 +17,8 @@ def _seed_list(text: str) -> tuple[int, ...]:
 
 def register(sub):
     p = sub.add_parser("eval", help="compare models with real terrain (spectra, slopes, relief, SWD, pits, C2ST)")
-    p.add_argument("models", nargs="*", default=["default", "dcgan_seed"],
-                   help="shipped model names or weights .npz (default: default dcgan_seed)")
+    p.add_argument("models", nargs="*", default=["v2", "v1", "dcgan_seed"],
+                   help="shipped model names or weights .npz (default: v2 v1 dcgan_seed)")
     p.add_argument("--dataset", default="builtin", help="dataset .npz of real windows (default: the shipped one)")
     p.add_argument("--n", type=int, default=2000, help="windows per set (default 2000)")
     p.add_argument("--seed", type=int, default=0, help="seed of every random choice (default 0)")
@@ -132,7 +132,7 @@ def _run_figure(args):
     rows = [("real", figures.real_panels(data, args.map_size))]
     for name in args.models:
         model = pretrained.load_model(name)
-        label = evaluate.model_label(name, model)
+        label = evaluate.model_label(name)
         if not model.spatial:
             print(f"{label}: makes only 64x64 windows, left out of the figure", file=sys.stderr)
         else:

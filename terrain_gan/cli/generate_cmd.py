@@ -8,7 +8,7 @@ def register(sub):
     p.add_argument("--seed", type=int, default=0, help="world seed, 0..2^32-1 (default 0)")
     p.add_argument("--size", type=int, default=1025, help="samples per side, any size >= 2 (default 1025)")
     p.add_argument("--out", required=True, help="output .png (16-bit); a .json sidecar is written beside it")
-    p.add_argument("--model", default="default", help="shipped model name or weights .npz (default: default)")
+    p.add_argument("--model", default="default", help="shipped model name (v2, v1, dcgan_seed) or weights .npz (default: v2)")
     p.add_argument("--also", default="", help="comma-separated extra outputs: npy,tif,exr,r16,raw16,preview, "
                    "and meshes / engine files glb,gltf,obj,unity,godot (see `terrain-gan export`), "
                    "masks (texturing masks and splat maps)")

@@ -58,7 +58,7 @@ def register(sub):
     p.add_argument("--also", help=ALSO_HELP + "; masks of neighbouring tiles agree on their shared edge")
     p.add_argument("--x", type=_span, metavar="A:B", help="make only tile columns A..B-1 (split a world into jobs)")
     p.add_argument("--z", type=_span, metavar="A:B", help="make only tile rows A..B-1")
-    p.add_argument("--model", help="shipped model name or weights .npz (default: default)")
+    p.add_argument("--model", help="shipped model name (v2, v1, dcgan_seed) or weights .npz (default: v2)")
     p.add_argument("--periodic", action="store_true", default=None, help="the world wraps around its grid (a torus)")
     g = p.add_argument_group("layout")
     g.add_argument("--relief", type=float, help="overall relief multiplier (default 1)")
@@ -69,6 +69,8 @@ def register(sub):
     g.add_argument("--guide-range", type=_range, metavar="LO,HI",
                    help="metres for a PNG guide's black and white (default: 0 and the model's mean + 2 std)")
     g.add_argument("--relief-map", help="relief multipliers over the grid: PNG (mid-grey = 1x, white = 2x) or .npy")
+    g.add_argument("--roughness", type=float,
+                   help="model v2: -2..2, below 0 more plains, above 0 more mountains (default 0: the model's own mix)")
     e = p.add_argument_group("export")
     e.add_argument("--height-range", type=_range, metavar="auto|exact|LO,HI",
                    help="metres for 16-bit codes 0..65535, one range for the whole world (default auto; "
@@ -96,7 +98,8 @@ def recipe_of(args):
     cfg = recipe.with_flags(
         cfg, dict(seed=args.seed, model=args.model, tiles=args.tiles, tile_size=args.tile_size, periodic=args.periodic),
         dict(relief=args.relief, relief_variation=args.relief_variation, relief_scale=args.relief_scale,
-             guide=args.guide, relief_map=args.relief_map, guide_range=None if gr is None else tuple(gr)),
+             guide=args.guide, relief_map=args.relief_map, guide_range=None if gr is None else tuple(gr),
+             roughness=args.roughness),
         dict(formats=args.formats, height_range=None if hr is None else recipe.range_text(hr), **export_flags(args)))
     if args.also:
         cfg = recipe.with_flags(cfg, {}, {}, dict(formats=also_formats(cfg.export.formats, args.also)))

@@ -126,14 +126,17 @@ def evaluate(models=("default",), *, dataset="builtin", n: int = 2000, seed: int
             n, 64, spectrum, seed=seed + 2, cell_size_m=data.cell_size_m), c2st_steps=c2st_steps))
     for name, model in zip(models, loaded):
         say(str(name))
-        rows.append(ref.compare(model_label(name, model),
+        rows.append(ref.compare(model_label(name),
                                 model_windows(model, n, seed=seed + 3), c2st_steps=c2st_steps))
     return rows
 
 
-def model_label(name, model) -> str:
-    """A shipped model's configured name, or the path it was given as."""
-    return model.config.name if str(name) in ("default", "dcgan_seed") else str(name)
+def model_label(name) -> str:
+    """A shipped model's name ("default" read as the one it names), or the path it was given as."""
+    from terrain_gan import pretrained
+
+    path = pretrained.resolve(name)
+    return path.stem if path.parent == pretrained.WEIGHTS_DIR else str(name)
 
 
 def format_table(rows: list[Row], columns: tuple[str, ...] = COLUMNS) -> str:

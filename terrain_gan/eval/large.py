@@ -203,7 +203,7 @@ def evaluate_large(models=("default",), *, dataset=DEFAULT_DATASET, holdout=DEFA
         maps, windows = fbm_sets(real, n=n, map_seeds=map_seeds, map_size=map_size, cell_size_m=cell, seed=seed + 3)
         rows.append(ref.row("fBm (matched spectrum)", maps, windows, cell))
     for name, model in loaded:
-        label = evaluate.model_label(name, model)
+        label = evaluate.model_label(name)
         if not model.spatial:
             say(f"{label}: makes only 64x64 windows, left out of the large table")
             continue

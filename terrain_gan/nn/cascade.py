@@ -310,17 +310,21 @@ class CascadeGenerator(nnx.Module):
         u = latents.regional_field(key, i0 - m, j0 - m, field.shape[0], field.shape[1], self.regional_cells, period=period_c)
         return self.steering.correlate(field, u, self.regional)
 
-    def layout_network(self, inputs, ci, cj, chunk: int, lift=None, guide=None):
+    def layout_network(self, inputs, ci, cj, chunk: int, lift=None, guide=None, roughness=None):
         """Layout block (ci, cj) in metres from its `layout_inputs`, undrained.
 
         `guide(rows, cols)`, if given with a `steering`, is a guide map's height in metres at world
         output-sample positions rows x cols: it steers the coarse latents (`nn.steering`).
+        `roughness`, if given (a scalar), moves every coarse latent that far along the steering's
+        direction on top: below 0 more plains, above 0 more ranges (a world layout's `roughness`).
         """
         field, noise = inputs
         if guide is not None and self.steering is not None:
             cells, per_cell = chunk // FACTOR // self.coarse.STRIDE, FACTOR * self.coarse.STRIDE
             centres = lambda c0: (c0 - self.coarse.MARGIN_CELLS + jnp.arange(field.shape[0])) * per_cell + (per_cell - 1) / 2  # noqa: E731
             field = self.steering.steer(field, guide(centres(ci * cells), centres(cj * cells)))
+        if roughness is not None:
+            field = self.steering.push(field, roughness)
         c = self.coarse(field[None], noise[None])[0]
         n = chunk // FACTOR
         return self._layout_metres(c, ci * n, cj * n, lift)

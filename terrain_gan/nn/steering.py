@@ -57,7 +57,12 @@ class Steering:
 
     def steer(self, field_NxMxC, e_NxM):
         """Latent field cells moved along the direction by the shift of their guide heights e_NxM."""
-        return field_NxMxC + self.shift(e_NxM)[..., None] * jnp.asarray(self.direction, field_NxMxC.dtype)[None, None, :]
+        return self.push(field_NxMxC, self.shift(e_NxM))
+
+    def push(self, field_NxMxC, shift):
+        """Latent field cells moved along the direction by `shift`: one per cell (N x M) or one for all."""
+        shift_NxM = jnp.broadcast_to(jnp.asarray(shift, field_NxMxC.dtype), field_NxMxC.shape[:2])
+        return field_NxMxC + shift_NxM[..., None] * jnp.asarray(self.direction, field_NxMxC.dtype)[None, None, :]
 
     def correlate(self, field_NxMxC, u_NxM, rho: float):
         """Latent field cells whose component along the direction, z, becomes sqrt(1 - rho^2) z + rho u.

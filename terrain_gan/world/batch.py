@@ -110,7 +110,7 @@ def plan(seed: int, model="default", *, tiles: tuple[int, int], tile_size: int, 
 def grid_layout(model, *, tiles: tuple[int, int], tile_size: int, **layout) -> Layout:
     """`world.layout.make_layout` with maps stretched over the whole grid (checked first).
 
-    `layout`: relief, relief_variation, relief_scale, guide, guide_range, relief_map.
+    `layout`: relief, relief_variation, relief_scale, guide, guide_range, relief_map, roughness.
     """
     from terrain_gan import pretrained
     from terrain_gan.world.layout import make_layout

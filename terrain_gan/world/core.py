@@ -78,6 +78,9 @@ class World:
         self.weights = None if isinstance(model, pretrained.Model) else str(pretrained.resolve(model).resolve())
         self.model = pretrained.load_model(model)
         self.layout = Layout() if layout is None else layout
+        if self.layout.roughness and getattr(self.model.generator, "steering", None) is None:
+            raise TerrainGanError(f"roughness moves the coarse latents of a cascade with a steering (model v2); "
+                                  f"{self.model.model_id} has none (use relief to scale its heights)")
         self.period = synth.check_period(period, self.model)
         surface = None if self.layout.plain else self.layout.surface(self.period)
         self._cache = synth.ChunkCache(self.model, seed, capacity, period=self.period, surface=surface,

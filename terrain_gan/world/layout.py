@@ -48,6 +48,9 @@ class Layout:
       relief_scale: spacing in samples of the relief field's lattice (features span ~2-4 of them).
       guide: optional `CoarseMap` of elevation in metres steering large-scale elevation.
       relief_map: optional `CoarseMap` of relief multipliers (>= 0) applied on top.
+      roughness: a cascade with a steering (model v2) only: every coarse latent moved this far (-2..2)
+        along the direction that turns its plains into uplands into ranges; below 0 more plains,
+        above 0 more mountains, 0 the model's own mix (`nn.steering.Steering.push`).
 
     >>> Layout().plain, Layout(relief_variation=0.0).plain
     (False, True)
@@ -58,6 +61,7 @@ class Layout:
     relief_scale: int = 2048
     guide: CoarseMap | None = None
     relief_map: CoarseMap | None = None
+    roughness: float = 0.0
 
     def __post_init__(self):
         checks = [(math.isfinite(self.relief) and 0 < self.relief <= 100, f"relief must be in (0, 100], got {self.relief}"),
@@ -65,7 +69,9 @@ class Layout:
                    f"relief variation must be in [0, 3], got {self.relief_variation}"),
                   (isinstance(self.relief_scale, int) and MIN_RELIEF_SCALE <= self.relief_scale <= 2**22,
                    f"relief scale must be a whole number of samples, {MIN_RELIEF_SCALE}..{2**22}, "
-                   f"got {self.relief_scale!r}")]
+                   f"got {self.relief_scale!r}"),
+                  (math.isfinite(self.roughness) and -2 <= self.roughness <= 2,
+                   f"roughness must be in [-2, 2], got {self.roughness}")]
         for ok, message in checks:
             if not ok:
                 raise TerrainGanError(message)
@@ -75,13 +81,16 @@ class Layout:
     @property
     def plain(self) -> bool:
         """True when the layout changes nothing: heights are the model's own (as `generate` makes)."""
-        return self.relief == 1 and self.relief_variation == 0 and self.guide is None and self.relief_map is None
+        return (self.relief == 1 and self.relief_variation == 0 and self.guide is None and self.relief_map is None
+                and self.roughness == 0)
 
     def as_json(self) -> dict:
-        """What the manifest records about the layout (maps by checksum)."""
-        return dict(relief=self.relief, relief_variation=self.relief_variation, relief_scale=self.relief_scale,
-                    guide=None if self.guide is None else self.guide.as_json(),
-                    relief_map=None if self.relief_map is None else self.relief_map.as_json())
+        """What the manifest records about the layout (maps by checksum; roughness only when set, so the
+        manifests of worlds made before it existed still match)."""
+        doc = dict(relief=self.relief, relief_variation=self.relief_variation, relief_scale=self.relief_scale,
+                   guide=None if self.guide is None else self.guide.as_json(),
+                   relief_map=None if self.relief_map is None else self.relief_map.as_json())
+        return doc | ({"roughness": self.roughness} if self.roughness else {})
 
     def surface(self, period) -> "Surface":
         """The static part of the chunk program for this layout in a world of `period` (or None)."""
@@ -89,7 +98,8 @@ class Layout:
                         for p in (period or (None, None)))
         return Surface(spacing, self.guide is not None, self.relief_map is not None,
                        None if self.guide is None else self.guide.extent,
-                       None if self.relief_map is None else self.relief_map.extent, period)
+                       None if self.relief_map is None else self.relief_map.extent, period,
+                       has_roughness=self.roughness != 0)
 
     def params(self) -> dict:
         """The numeric inputs of the chunk program (arrays, so layouts share compiled programs)."""
@@ -98,11 +108,13 @@ class Layout:
             out["guide"] = self.guide.values
         if self.relief_map is not None:
             out["relief_map"] = self.relief_map.values
+        if self.roughness:
+            out["roughness"] = np.float32(self.roughness)
         return out
 
 
 def make_layout(extent: tuple[int, int], *, guide_top_m: float, relief: float = 1.0, relief_variation: float = 0.3,
-                relief_scale: int = 2048, guide=None, guide_range=None, relief_map=None) -> Layout:
+                relief_scale: int = 2048, guide=None, guide_range=None, relief_map=None, roughness: float = 0.0) -> Layout:
     """A `Layout` whose maps (paths or arrays, or None) cover world samples [0, extent): what the CLI builds.
 
     PNG guides run from `guide_range` (default 0 m .. `guide_top_m`) black to white; PNG relief maps
@@ -118,7 +130,7 @@ def make_layout(extent: tuple[int, int], *, guide_top_m: float, relief: float = 
     g = None if guide is None else load_map(guide, extent=extent, what="guide map",
                                             png_range=guide_range or (0.0, guide_top_m))
     r = None if relief_map is None else load_map(relief_map, extent=extent, what="relief map", png_range=(0.0, 2.0))
-    return Layout(float(relief), float(relief_variation), relief_scale, g, r)
+    return Layout(float(relief), float(relief_variation), relief_scale, g, r, float(roughness))
 
 
 def _relief_spacing(scale: int, period: int | None) -> tuple[float, int | None]:
@@ -148,6 +160,7 @@ class Surface:
     # The GAN's own heights then carry the guide up to them, and only the rest is added:
     # h = e + r * (GAN heights - clip(e)).
     guide_clip: tuple[float, float] | None = None
+    has_roughness: bool = False  # the coarse latents are moved by params["roughness"] (a steered cascade)
 
     def __call__(self, g_HxW, rows_N, cols_M, key, params, mean: float, std: float):
         """Heights in metres from the normalised generator output on world samples rows_N x cols_M."""

@@ -24,6 +24,7 @@ class LayoutConfig:
     guide: str = ""  # coarse elevation sketch over the whole grid: PNG (grey), .npy or DEM file ("" = none)
     guide_range: tuple[float, ...] = ()  # metres of a PNG guide's black and white (() = 0 .. model mean + 2 std)
     relief_map: str = ""  # relief multipliers over the grid: PNG (mid-grey = 1x, white = 2x) or .npy
+    roughness: float = 0.0  # model v2: -2..2, below 0 more plains, above 0 more mountains (0 = its own mix)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -128,7 +129,7 @@ def plan(cfg: WorldConfig, out, *, xs: range | None = None, zs: range | None = N
     layout = batch.grid_layout(cfg.model, tiles=cfg.tiles, tile_size=cfg.tile_size, relief=lay.relief,
                                relief_variation=lay.relief_variation, relief_scale=lay.relief_scale,
                                guide=lay.guide or None, guide_range=tuple(lay.guide_range) or None,
-                               relief_map=lay.relief_map or None)
+                               relief_map=lay.relief_map or None, roughness=lay.roughness)
     return batch.plan(cfg.seed, cfg.model, tiles=tuple(cfg.tiles), tile_size=cfg.tile_size, out=out,
                       formats=e.formats, xs=xs, zs=zs, layout=layout, periodic=cfg.periodic,
                       height_range=height_range(e.height_range), options=options,

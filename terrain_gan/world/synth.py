@@ -132,12 +132,14 @@ def _cascade_fns(model: Model, period=None, surface=None):
 
     @jax.jit
     def layout_network(state, latents, key, ci, cj, params):
-        lift = guide = None
+        lift = guide = roughness = None
         if coarse is not None:
             lift = lambda g, rows, cols, mean, std: coarse(g, rows, cols, key, params, mean, std)  # noqa: E731
             if coarse.guide_clip is not None:
                 guide = lambda rows, cols: coarse.guide_at(rows, cols, params)  # noqa: E731
-        return nnx.merge(graphdef, state).layout_network(latents, ci, cj, CHUNK, lift, guide)
+            if coarse.has_roughness:
+                roughness = params["roughness"]
+        return nnx.merge(graphdef, state).layout_network(latents, ci, cj, CHUNK, lift, guide, roughness)
 
     @jax.jit
     def detail_inputs(key, ci, cj):

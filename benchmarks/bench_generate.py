@@ -1,12 +1,12 @@
 """Generation speed, as users feel it, in one run: cold process, warm maps, the chunk program against PyTorch.
 
-    .venv/bin/python benchmarks/bench_generate.py [--model v1] [--repeats 7] [--sizes 129,513,1025,2049]
+    .venv/bin/python benchmarks/bench_generate.py [--model v2 v1] [--repeats 7] [--sizes 129,513,1025,2049]
 
 Prints four tables:
 1. Cold process: `terrain-gan generate --size 129` as a new process, with an empty compilation cache
    (a first run ever) and with a warm one (every later run), beside a bare `python -c "import jax.numpy"`.
 2. Warm in-process `terrain_gan.generate(size=N)` per map size, and megasamples per second.
-3. One 256 x 256 chunk, the unit every map and world is made of: the shipped program (terrain_gan's
+3. For each single GAN among the models (v1): one 256 x 256 chunk, the unit every map and world is made of: the shipped program (terrain_gan's
    XLA flag, fused upsampling stages), the same without fusion, XLA's default convolution path (YNNPACK,
    measured in a child process, since XLA reads its flags once) and the same layers in PyTorch (random
    weights, same shapes; `benchmarks/torch_port.py`, needs the `bench` extra). GFLOP/s are XLA's own
@@ -47,36 +47,42 @@ def wall(cmd, env=None) -> float:
     return time.perf_counter() - t0
 
 
-def cold_process(model: str, repeats: int) -> None:
+def cold_process(models, repeats: int) -> None:
     exe = [sys.executable, "-m", "terrain_gan.cli"]
     with tempfile.TemporaryDirectory() as tmp:
         env = dict(os.environ, TERRAIN_GAN_CACHE_DIR=str(Path(tmp) / "cache"))
         out = str(Path(tmp) / "t.png")
-        gen = exe + ["generate", "--seed", "1", "--size", "129", "--model", model, "--out", out]
-        first = wall(gen, env)
-        bare, warm = [], []
+        gen = {m: exe + ["generate", "--seed", "1", "--size", "129", "--model", m, "--out", out] for m in models}
+        first = {m: wall(gen[m], env) for m in models}
+        bare, warm = [], {m: [] for m in models}
         for _ in range(repeats):
             bare.append(wall([sys.executable, "-c", "import jax.numpy"], env))
-            warm.append(wall(gen, env))
+            for m in models:
+                warm[m].append(wall(gen[m], env))
     b = statistics.median(bare)
     print("\n| cold process | seconds (median) | vs bare `import jax.numpy` |\n|---|---|---|")
     print(f"| bare `python -c \"import jax.numpy\"` | {b:.2f} | 1.00x |")
-    print(f"| `terrain-gan generate --size 129`, first run (empty compilation cache) | {first:.2f} | {first / b:.2f}x |")
-    print(f"| `terrain-gan generate --size 129`, later runs | {statistics.median(warm):.2f} | "
-          f"{statistics.median(warm) / b:.2f}x |")
+    for m in models:
+        print(f"| `terrain-gan generate --size 129 --model {m}`, first run (empty compilation cache) | {first[m]:.2f} | "
+              f"{first[m] / b:.2f}x |")
+        print(f"| `terrain-gan generate --size 129 --model {m}`, later runs | {statistics.median(warm[m]):.2f} | "
+              f"{statistics.median(warm[m]) / b:.2f}x |")
 
 
-def warm_maps(model: str, sizes, repeats: int) -> None:
-    print("\n| warm in-process `generate` | seconds (median) | best | Msamples/s |\n|---|---|---|---|")
+def warm_maps(models, sizes, repeats: int) -> None:
+    print("\n| warm in-process `generate` | model | seconds (median) | best | Msamples/s |\n|---|---|---|---|---|")
     for size in sizes:
-        terrain_gan.generate(seed=0, size=size, model=model)  # compiles, fills caches
-        ts = []
+        ts = {m: [] for m in models}
+        for m in models:
+            terrain_gan.generate(seed=0, size=size, model=m)  # compiles, fills caches
         for r in range(max(2, repeats // 2 if size > 1025 else repeats)):
-            t0 = time.perf_counter()
-            terrain_gan.generate(seed=r + 1, size=size, model=model)
-            ts.append(time.perf_counter() - t0)
-        med = statistics.median(ts)
-        print(f"| {size} x {size} | {med:.3f} | {min(ts):.3f} | {size * size / med / 1e6:.2f} |")
+            for m in models:
+                t0 = time.perf_counter()
+                terrain_gan.generate(seed=r + 1, size=size, model=m)
+                ts[m].append(time.perf_counter() - t0)
+        for m in models:
+            med = statistics.median(ts[m])
+            print(f"| {size} x {size} | {m} | {med:.3f} | {min(ts[m]):.3f} | {size * size / med / 1e6:.2f} |")
 
 
 def matmul_peak(repeats: int) -> float:
@@ -180,7 +186,8 @@ def chunk_table(model_name: str, repeats: int) -> None:
 
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--model", default="v1")
+    p.add_argument("--model", nargs="+", default=["v2", "v1"],
+                   help="models of the first two tables, side by side (the chunk table: the single GANs among them)")
     p.add_argument("--repeats", type=int, default=7)
     p.add_argument("--sizes", default="129,513,1025,2049")
     p.add_argument("--skip-cold", action="store_true", help="leave out the cold-process table")
@@ -189,7 +196,11 @@ def main(argv=None) -> None:
     if not args.skip_cold:
         cold_process(args.model, max(3, args.repeats // 2))
     warm_maps(args.model, [int(s) for s in args.sizes.split(",")], args.repeats)
-    chunk_table(args.model, args.repeats)
+    for name in args.model:
+        if pretrained.load_model(name).config.model.kind == "cascade":
+            print(f"\n(chunk table: {name} is a cascade, timed per chunk by benchmarks/bench_models.py)")
+        else:
+            chunk_table(name, args.repeats)
 
 
 if __name__ == "__main__":

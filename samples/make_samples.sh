@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Regenerates everything in samples/ with the shipped models (run from the repo root of a clone; the
-# model v2 comparison reads data/, which lives beside the package, and needs the eval extra).
+# Regenerates everything in samples/ with the shipped models (the default, v2, unless named; run from the
+# repo root of a clone: the model v2 comparison reads data/, which lives beside the package, and needs the
+# eval extra).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 for seed in 42 7 2026; do
@@ -8,10 +9,10 @@ for seed in 42 7 2026; do
 done
 rm -rf samples/world7
 terrain-gan world --seed 7 --tiles 4x4 --tile-size 257 --out samples/world7 --formats png16
-terrain-gan eval default dcgan_seed --out samples/eval
+terrain-gan eval --out samples/eval  # v2 (the default), v1 and dcgan_seed
 # model v2 beside v1 against the v2 training regions: the 64 x 64 table, the large-scale table
 # (eval_v2_large.md) and real regions beside generated maps at one scale (real_vs_generated.png)
-terrain-gan eval default v2 dcgan_seed --dataset data/dem90v2.npz --seed 0 --n 1000 --out samples/eval_v2 \
+terrain-gan eval v1 v2 dcgan_seed --dataset data/dem90v2.npz --seed 0 --n 1000 --out samples/eval_v2 \
   --large --large-n 300 --figure samples/real_vs_generated.png
 # a sketch (samples/guide_sketch.png: a disc and a line, 64 x 64) steering model v2 (guided_v2.png)
 rm -rf samples/.guided && terrain-gan world --seed 3 --tiles 2x2 --tile-size 513 --model v2 \

@@ -70,6 +70,10 @@ class ModelConfig:
     # cubic), "fitted" (six taps fitted to real terrain, even roughness by phase) or "even" (likewise,
     # no rougher than Keys cubic; nn/cascade.py)
     detail_base: str = "keys"  # one of DETAIL_BASES
+    # ... of which a six-tap base ("fitted", "even") takes this share, Keys cubic the rest (1 = all of
+    # it). Set in a cascade's config, both override its detail level's own at generation: the level's
+    # residual does not see its base, so the base can change without retraining (model card)
+    detail_base_share: float = 1.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -158,13 +162,25 @@ def override(obj, table: dict, where: str):
     return dataclasses.replace(obj, **changes)
 
 
+def _base_error(model: ModelConfig) -> str:
+    """What is wrong with model.detail_base / detail_base_share ("" if nothing)."""
+    if model.detail_base not in DETAIL_BASES:
+        return f"model.detail_base must be {', '.join(map(repr, DETAIL_BASES[:-1]))} or {DETAIL_BASES[-1]!r}"
+    if not 0.0 <= model.detail_base_share <= 1.0:  # also refuses nan
+        return f"model.detail_base_share must be in [0, 1], got {model.detail_base_share}"
+    if model.detail_base_share != 1.0 and model.detail_base == "keys":
+        return "model.detail_base_share blends a six-tap model.detail_base ('fitted' or 'even') with Keys cubic"
+    return ""
+
+
 def validate(cfg: Config, where: str) -> Config:
     """Checks values that types alone cannot; returns `cfg`."""
     if cfg.model.kind == "cascade":
         if len(cfg.levels) != 2:
             raise TerrainGanError(f"{where}: a cascade names two level configs: levels = [coarse, detail]")
-        if cfg.model.detail_base != "keys":
-            raise TerrainGanError(f"{where}: model.detail_base belongs in the detail level's config, not the cascade's")
+        base_error = _base_error(cfg.model)
+        if base_error:
+            raise TerrainGanError(f"{where}: {base_error}")
         if cfg.model.drain_block not in (0, 8, 16, 32, 64, 128):
             raise TerrainGanError(f"{where}: model.drain_block must be 0 (off) or 8, 16, 32, 64 or 128 coarse samples, "
                                   f"got {cfg.model.drain_block}")
@@ -203,9 +219,9 @@ def validate(cfg: Config, where: str) -> Config:
         (not cfg.model.detail_drain_fill, "model.detail_drain_fill is for a cascade (model.kind = 'cascade')"),
         (not cfg.model.regional_relief, "model.regional_relief is for a cascade (model.kind = 'cascade')"),
         (cfg.model.kind == "detail" or not cfg.train.phase_flatness, "train.phase_flatness is for a detail level"),
-        (cfg.model.detail_base in DETAIL_BASES,
-         f"model.detail_base must be {', '.join(map(repr, DETAIL_BASES[:-1]))} or {DETAIL_BASES[-1]!r}"),
-        (cfg.model.kind == "detail" or cfg.model.detail_base == "keys", "model.detail_base is for a detail level"),
+        (cfg.model.kind == "detail" or (cfg.model.detail_base, cfg.model.detail_base_share) == ("keys", 1.0),
+         "model.detail_base and detail_base_share are for a detail level or a cascade"),
+        (not _base_error(cfg.model), _base_error(cfg.model)),
         (cfg.train.phase_flatness >= 0, "train.phase_flatness must be >= 0"),
         (cfg.train.spectrum >= 0, "train.spectrum must be >= 0"),
         (cfg.train.loss in ("ns", "hinge", "bce"), "train.loss must be 'ns', 'hinge' or 'bce'"),

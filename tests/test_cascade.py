@@ -148,8 +148,35 @@ def test_detail_base_is_checked_and_belongs_to_a_detail_level(trained):
         config.from_dict(detail)
     coarse = config.to_dict(config.load(trained / "coarse.toml"))
     coarse["model"]["detail_base"] = "fitted"
-    with pytest.raises(TerrainGanError, match="model.detail_base is for a detail level"):
+    with pytest.raises(TerrainGanError, match="model.detail_base and detail_base_share are for a detail level or a cascade"):
         config.from_dict(coarse)
+    for base, share, match in [("even", 1.5, r"detail_base_share must be in \[0, 1\], got 1.5"),
+                               ("keys", 0.5, "blends a six-tap")]:
+        detail["model"].update(detail_base=base, detail_base_share=share)
+        with pytest.raises(TerrainGanError, match=match):
+            config.from_dict(detail)
+        (trained / "bad_cascade.toml").write_text(LEVELS["cascade.toml"] + f'detail_base = "{base}"\ndetail_base_share = {share}\n')
+        with pytest.raises(TerrainGanError, match=match):
+            config.load(trained / "bad_cascade.toml")
+
+
+def test_a_cascade_draws_its_detail_level_on_its_own_blend_of_bases(model, tmp_path):
+    """`detail_base` / `detail_base_share` in a cascade's config replace its detail level's base at
+    generation: (1 - share) Keys + share of the six-tap base, with the residual as trained."""
+    cond = jnp.asarray(np.random.default_rng(0).standard_normal((1, 24, 24)), jnp.float32)
+    blended = cascade.up4(cond, 4, "even", 0.75)
+    np.testing.assert_allclose(blended, 0.25 * cascade.up4(cond, 4, "keys") + 0.75 * cascade.up4(cond, 4, "even"), atol=1e-6)
+    meta = {k: v for k, v in model.meta.items() if k != "kind"}
+    meta["config"] = copy.deepcopy(meta["config"])
+    meta["config"]["model"].update(detail_base="even", detail_base_share=0.75)
+    pretrained.save_weights(tmp_path / "blend.npz", model.generator, meta)
+    blend = pretrained.load_model(tmp_path / "blend.npz")
+    assert (blend.generator.detail.cfg.detail_base, blend.generator.detail.cfg.detail_base_share) == ("even", 0.75)
+    assert model.generator.detail.cfg.detail_base == "keys"  # the level as trained, untouched
+    z, nz = model.generator.detail.region_inputs(latents.world_key(1), 0, 0, 24)
+    out = {name: np.asarray(m.generator.detail(cond, z[None], nz[None])) for name, m in (("keys", model), ("blend", blend))}
+    np.testing.assert_allclose(out["blend"] - out["keys"], blended - cascade.up4(cond, 4, "keys"), atol=1e-4)
+    assert np.abs(out["blend"] - out["keys"]).max() > 1e-3
 
 
 def test_block_means_of_real_windows_are_the_condition_the_output_is_held_to():

@@ -15,6 +15,8 @@ only on condition samples and latents within `CONDITION_MARGIN` samples, so worl
 
 from __future__ import annotations
 
+import dataclasses
+
 import jax
 import jax.numpy as jnp
 from flax import nnx
@@ -103,13 +105,15 @@ def interp4(cond_BxNxN, trim: int, taps, xp=jnp):
     return _interp4_axis(_interp4_axis(cond_BxNxN, 1, trim, taps, xp), 2, trim, taps, xp)
 
 
-def up4(cond_BxNxN, trim: int, base: str = "keys"):
+def up4(cond_BxNxN, trim: int, base: str = "keys", share: float = 1.0):
     """The smooth x4 interpolation of a condition, without its `trim` outer samples: (B, 4(N-2t), 4(N-2t)).
 
     `base`: "keys" (Keys cubic, four taps), "fitted" or "even" (`FITTED_WEIGHTS`, `EVEN_WEIGHTS`: six
-    taps; trim >= 3).
+    taps; trim >= 3). `share` < 1 blends the two interpolations: (1 - share) Keys + share `base`.
     """
-    return interp4(cond_BxNxN, trim, phase_taps(base))
+    if share == 1.0:
+        return interp4(cond_BxNxN, trim, phase_taps(base))
+    return (1 - share) * interp4(cond_BxNxN, trim, phase_taps("keys")) + share * interp4(cond_BxNxN, trim, phase_taps(base))
 
 
 class DetailGenerator(nnx.Module):
@@ -166,7 +170,7 @@ class DetailGenerator(nnx.Module):
         for conv in self.tail:
             x = _lrelu(conv(x))
         x = self.to_height(x)
-        base = up4(cond_BxNxN, self.MARGIN, self.cfg.detail_base)
+        base = up4(cond_BxNxN, self.MARGIN, self.cfg.detail_base, self.cfg.detail_base_share)
         return self.compose(base, x[..., 0], x[..., 1], x[..., 2])
 
     LOG_RELIEF_0 = -4.0  # initial detail scale, e^-4 = 0.018 dataset stds (about 13 m)
@@ -194,7 +198,7 @@ class DetailGenerator(nnx.Module):
         cond = block_mean4(real_big_BxHxW)
         real = real_big_BxHxW[:, m:-m, m:-m]
         fake = self(cond, *inputs)
-        base = up4(cond, self.MARGIN, self.cfg.detail_base)
+        base = up4(cond, self.MARGIN, self.cfg.detail_base, self.cfg.detail_base_share)
         inner = cond[:, self.MARGIN:-self.MARGIN, self.MARGIN:-self.MARGIN]
         consistency = jnp.abs(block_mean4(fake) - inner).mean()
         pair = lambda h: jnp.stack([h, h - base], axis=-1)  # noqa: E731
@@ -395,7 +399,11 @@ def from_levels(levels, where: str, model_cfg: ModelConfig, steer: steering.Stee
     if [c.model.kind for c in cfgs] != ["spatial", "detail"]:
         raise TerrainGanError(f"{where}: a cascade is a spatial coarse level and a detail level")
     coarse = model_lib.make_generator(cfgs[0].model, rngs=nnx.Rngs(0))
-    detail = DetailGenerator(cfgs[1].model, rngs=nnx.Rngs(1))
+    detail_cfg = cfgs[1].model
+    if (model_cfg.detail_base, model_cfg.detail_base_share) != ("keys", 1.0):  # the cascade's own base for its detail
+        detail_cfg = dataclasses.replace(detail_cfg, detail_base=model_cfg.detail_base,
+                                         detail_base_share=model_cfg.detail_base_share)
+    detail = DetailGenerator(detail_cfg, rngs=nnx.Rngs(1))
     return CascadeGenerator(coarse, detail, norm, model_cfg, steer)
 
 

@@ -115,7 +115,8 @@ def test_self_contained_html_draws_every_sample_from_file_url(made, tmp_path):
     url = made.with_suffix(".html").as_uri()
     body = body_of(url, tmp_path)
     assert (body.get("status"), body.get("vertices")) == ("ready", str(SIZE * SIZE)), body.get("error")
-    assert "11.5 x 11.5 km (129 x 129 samples)" in body["dom"] and "default-b8a8707efbb1" in body["dom"]
+    model_id = json.loads((REPO / "samples" / "seed42.json").read_text())["model_id"]
+    assert "11.5 x 11.5 km (129 x 129 samples)" in body["dom"] and model_id in body["dom"]
     assert_terrain_in_the_middle(url, tmp_path)
 
 

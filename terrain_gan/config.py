@@ -175,10 +175,10 @@ def _base_error(model: ModelConfig) -> str:
 
 def validate(cfg: Config, where: str) -> Config:
     """Checks values that types alone cannot; returns `cfg`."""
+    base_error = _base_error(cfg.model)
     if cfg.model.kind == "cascade":
         if len(cfg.levels) != 2:
             raise TerrainGanError(f"{where}: a cascade names two level configs: levels = [coarse, detail]")
-        base_error = _base_error(cfg.model)
         if base_error:
             raise TerrainGanError(f"{where}: {base_error}")
         if cfg.model.drain_block not in (0, 8, 16, 32, 64, 128):
@@ -221,7 +221,7 @@ def validate(cfg: Config, where: str) -> Config:
         (cfg.model.kind == "detail" or not cfg.train.phase_flatness, "train.phase_flatness is for a detail level"),
         (cfg.model.kind == "detail" or (cfg.model.detail_base, cfg.model.detail_base_share) == ("keys", 1.0),
          "model.detail_base and detail_base_share are for a detail level or a cascade"),
-        (not _base_error(cfg.model), _base_error(cfg.model)),
+        (not base_error, base_error),
         (cfg.train.phase_flatness >= 0, "train.phase_flatness must be >= 0"),
         (cfg.train.spectrum >= 0, "train.spectrum must be >= 0"),
         (cfg.train.loss in ("ns", "hinge", "bce"), "train.loss must be 'ns', 'hinge' or 'bce'"),

@@ -98,8 +98,7 @@ class Layout:
                         for p in (period or (None, None)))
         return Surface(spacing, self.guide is not None, self.relief_map is not None,
                        None if self.guide is None else self.guide.extent,
-                       None if self.relief_map is None else self.relief_map.extent, period,
-                       has_roughness=self.roughness != 0)
+                       None if self.relief_map is None else self.relief_map.extent, period)
 
     def params(self) -> dict:
         """The numeric inputs of the chunk program (arrays, so layouts share compiled programs)."""
@@ -108,7 +107,7 @@ class Layout:
             out["guide"] = self.guide.values
         if self.relief_map is not None:
             out["relief_map"] = self.relief_map.values
-        if self.roughness:
+        if self.roughness:  # only when set: the chunk program sees the key (static) and moves the latents
             out["roughness"] = np.float32(self.roughness)
         return out
 
@@ -160,7 +159,6 @@ class Surface:
     # The GAN's own heights then carry the guide up to them, and only the rest is added:
     # h = e + r * (GAN heights - clip(e)).
     guide_clip: tuple[float, float] | None = None
-    has_roughness: bool = False  # the coarse latents are moved by params["roughness"] (a steered cascade)
 
     def __call__(self, g_HxW, rows_N, cols_M, key, params, mean: float, std: float):
         """Heights in metres from the normalised generator output on world samples rows_N x cols_M."""

@@ -137,8 +137,7 @@ def _cascade_fns(model: Model, period=None, surface=None):
             lift = lambda g, rows, cols, mean, std: coarse(g, rows, cols, key, params, mean, std)  # noqa: E731
             if coarse.guide_clip is not None:
                 guide = lambda rows, cols: coarse.guide_at(rows, cols, params)  # noqa: E731
-            if coarse.has_roughness:
-                roughness = params["roughness"]
+            roughness = params.get("roughness")  # a key only when set (`Layout.params`): static under jit
         return nnx.merge(graphdef, state).layout_network(latents, ci, cj, CHUNK, lift, guide, roughness)
 
     @jax.jit

@@ -394,6 +394,24 @@ def test_world_computes_each_layout_chunk_and_block_once_and_agrees_with_the_one
     np.testing.assert_allclose(cache.chunk(1, 0), metres, atol=1e-3)
 
 
+def test_a_world_drains_its_finished_heights_on_the_host_to_the_bits_of_the_drain_in_one_program(drained):
+    """A world runs the 90 m drain outside the detail level's program (`drain_detail`, so that
+    program has no host callback and is kept compiled across processes): the same bits as
+    `detail_network` draining inside one program."""
+    G, key = drained.generator, latents.world_key(11)
+    cache = synth.ChunkCache(drained, 11)
+    condition = cache._layout.condition(-1, 2)
+    z, nz = G.detail_inputs(key, -1, 2, 256)
+    in_program = jax.jit(lambda c, z, nz: G.detail_network(c, z, nz, -256, 512))(condition, z, nz)
+    mean_d, std_d = G.norm[1]
+    metres = jax.jit(lambda c, z, nz: G.detail_heights(c, z, nz) * std_d + mean_d)(condition, z, nz)
+    on_host = G.drain_detail(metres, -256, 512)
+    assert on_host.shape == (256, 256) and not np.array_equal(on_host, np.asarray(metres)[16:-16, 16:-16])
+    np.testing.assert_array_equal(np.asarray(jax.jit(lambda d: (d - mean_d) / std_d)(on_host)), np.asarray(in_program))
+    metres_out = np.asarray(in_program) * np.float32(drained.height_std_m) + np.float32(drained.height_mean_m)
+    np.testing.assert_allclose(cache.chunk(-1, 2), metres_out, rtol=0, atol=1e-3)  # the world's chunk: drained
+
+
 def test_regional_field_is_standard_normal_per_cell_smooth_and_a_pure_function_of_position():
     field = lambda key, i0, j0, n, period=None: np.asarray(latents.regional_field(  # noqa: E731
         jax.random.key(key), i0, j0, n, n, 8, period=period))

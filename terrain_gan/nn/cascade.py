@@ -19,6 +19,7 @@ import dataclasses
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from flax import nnx
 
 from terrain_gan import config as config_lib
@@ -347,15 +348,30 @@ class CascadeGenerator(nnx.Module):
     def detail_network(self, layout_metres, z, nz, row0, col0):
         """Normalised heights of the chunk from output sample (row0, col0), from its layout in metres
         (drained or not) reaching `layout_margin` coarse samples beyond it, and its `detail_inputs`."""
-        mean_d, std_d = self.norm[1]
-        cond = (layout_metres - mean_d) / std_d
-        out = self.detail(cond[None], z[None], nz[None])[0]
+        out = self.detail_heights(layout_metres, z, nz)
         if not self.detail_drain_block:
             return out
+        mean_d, std_d = self.norm[1]
         a = self.apron
         drained = hydrology.drain(out * std_d + mean_d, row0 - a, col0 - a, self.detail_drain_block, reach=a,
                                   fill=self.detail_drain_fill, keep=self.detail_drain_keep)
         return (drained - mean_d) / std_d
+
+    def detail_heights(self, layout_metres, z, nz):
+        """`detail_network` before the 90 m drain: normalised heights of the chunk and its apron."""
+        mean_d, std_d = self.norm[1]
+        cond = (layout_metres - mean_d) / std_d
+        return self.detail(cond[None], z[None], nz[None])[0]
+
+    def drain_detail(self, metres, row0: int, col0: int) -> np.ndarray:
+        """The 90 m drain of `detail_network` on the host: `detail_heights` in metres (float32, as
+        `detail_network` drains them) of the chunk from output sample (row0, col0) with its apron ->
+        the drained chunk in metres. Outside a program, the program before it has no host callback,
+        so JAX keeps it compiled across processes (`runtime`), and the drain gives the same bits."""
+        a = self.apron
+        return hydrology.drain_region(np.asarray(metres, np.float32), (row0 - a, col0 - a), (row0, col0),
+                                      metres.shape[0] - 2 * a, self.detail_drain_block, self.detail_drain_fill,
+                                      keep=self.detail_drain_keep)
 
     def _layout_metres(self, c, row0, col0, lift):
         """Normalised coarse samples from coarse sample (row0, col0) -> metres, through `lift` if given."""

@@ -222,22 +222,46 @@ def erode(drained_HxW, steps, k, m, row0=0, col0=0):
     donors, first, order = np.empty(n, np.int64), np.empty(n + 1, np.int64), np.empty(n, np.int64)
     gain = k * np.arange(n + 1.0) ** m  # k A^m for every area A (a whole number of cells)
     diagonal = np.sqrt(2.0)
-    rho = np.empty(n, np.float64)
+    rho_d = np.empty(n, np.float64)  # a diagonal neighbour's distance, 2 - rho, per cell
     for ci in range(rows):
         for cj in range(cols):
-            rho[ci * cols + cj] = _rho(row0 + ci, col0 + cj)
+            rho_d[ci * cols + cj] = 2.0 - _rho(row0 + ci, col0 + cj)
+    up, down = -cols, cols
     for _ in range(steps):
         receiver[:], run[:] = -1, 1.0  # the edge cells: the base level
         for ci in range(1, rows - 1):
             for cj in range(1, cols - 1):
-                c, best = ci * cols + cj, 0.0
-                rho_d = 2.0 - rho[c]
-                for ni in range(ci - 1, ci + 2):
-                    for nj in range(cj - 1, cj + 2):
-                        side = ni == ci or nj == cj
-                        slope = (h[c] - h[ni * cols + nj]) / (1.0 if side else rho_d)  # 0 for c itself
-                        if slope > best:
-                            receiver[c], run[c], best = ni * cols + nj, 1.0 if side else diagonal, slope
+                c = ci * cols + cj
+                hc, d = h[c], rho_d[c]
+                # the eight neighbours in row order, a tie to the first; c itself (slope 0) never wins.
+                # Written out: as a loop over offsets numba made the whole erosion 2x slower.
+                best, r, diag = 0.0, -1, False
+                s = (hc - h[c + up - 1]) / d
+                if s > best:
+                    best, r, diag = s, c + up - 1, True
+                s = hc - h[c + up]
+                if s > best:
+                    best, r, diag = s, c + up, False
+                s = (hc - h[c + up + 1]) / d
+                if s > best:
+                    best, r, diag = s, c + up + 1, True
+                s = hc - h[c - 1]
+                if s > best:
+                    best, r, diag = s, c - 1, False
+                s = hc - h[c + 1]
+                if s > best:
+                    best, r, diag = s, c + 1, False
+                s = (hc - h[c + down - 1]) / d
+                if s > best:
+                    best, r, diag = s, c + down - 1, True
+                s = hc - h[c + down]
+                if s > best:
+                    best, r, diag = s, c + down, False
+                s = (hc - h[c + down + 1]) / d
+                if s > best:
+                    best, r, diag = s, c + down + 1, True
+                if r >= 0:
+                    receiver[c], run[c] = r, diagonal if diag else 1.0
         _downstream_first(receiver, donors, first, order)
         area[:] = 1.0
         for t in range(n - 1, -1, -1):

@@ -112,12 +112,15 @@ def _chunk_fn(model: Model, period=None, surface=None):
 
 @functools.lru_cache(maxsize=8)
 def _cascade_fns(model: Model, period=None, surface=None):
-    """A cascade's two jitted steps (`cascade.CascadeGenerator`), each two programs as in `_chunk_fn`:
+    """A cascade's two steps (`cascade.CascadeGenerator`), each two programs as in `_chunk_fn`:
 
     - layout(key, ci, cj, params) -> the coarse samples under chunk (ci, cj) in metres, lifted by
       the surface (a layout enters at the coarse level) and undrained: CHUNK / FACTOR square;
     - chunk(key, ci, cj, condition) -> the chunk in metres, from its layout in metres (drained or
-      not) reaching `layout_margin` coarse samples beyond it on each side.
+      not) reaching `layout_margin` coarse samples beyond it on each side. A cascade that drains its
+      finished heights drains them on the host between the detail level's program and a last
+      small one (`CascadeGenerator.drain_detail`): a program with a host callback inside is never
+      kept in the persistent compilation cache, and compiling it took ~0.5 s in every process.
     """
     graphdef, state = nnx.split(model.generator)
     G = model.generator
@@ -144,17 +147,27 @@ def _cascade_fns(model: Model, period=None, surface=None):
     def detail_inputs(key, ci, cj):
         return G.detail_inputs(key, ci, cj, CHUNK, period)
 
+    drains = bool(G.detail_drain_block)
+    mean_d, std_d = G.norm[1]
+
     @jax.jit
-    def detail_network(state, condition, latents, ci, cj):
-        return nnx.merge(graphdef, state).detail_network(condition, *latents, ci * CHUNK, cj * CHUNK) * std + mean
+    def detail_network(state, condition, latents):
+        out = nnx.merge(graphdef, state).detail_heights(condition, *latents)
+        return out * std_d + mean_d if drains else out * std + mean
+
+    @jax.jit
+    def drained_metres(drained):  # the arithmetic `CascadeGenerator.detail_network` does after its drain
+        return (drained - mean_d) / std_d * std + mean
 
     def layout(key, ci, cj, params=None):
         ci, cj = jnp.int32(ci), jnp.int32(cj)
         return layout_network(state, layout_inputs(key, ci, cj), key, ci, cj, params)
 
     def chunk(key, ci, cj, condition):
-        ci, cj = jnp.int32(ci), jnp.int32(cj)
-        return detail_network(state, condition, detail_inputs(key, ci, cj), ci, cj)
+        out = detail_network(state, condition, detail_inputs(key, jnp.int32(ci), jnp.int32(cj)))
+        if not drains:
+            return out
+        return drained_metres(G.drain_detail(out, int(ci) * CHUNK, int(cj) * CHUNK))
 
     return layout, chunk
 

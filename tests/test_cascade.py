@@ -394,6 +394,28 @@ def test_world_computes_each_layout_chunk_and_block_once_and_agrees_with_the_one
     np.testing.assert_allclose(cache.chunk(1, 0), metres, atol=1e-3)
 
 
+def test_a_world_keeps_as_many_drained_blocks_as_cover_its_chunks_and_sweeps_without_computing_one_twice(trained):
+    """With drain blocks wider than a chunk's layout (v2: 128 coarse samples, a chunk's 64), a world
+    keeps as many breached blocks as cover the layout it keeps (not four a chunk: peak memory grew
+    with the width of a world), and a row-by-row sweep of tiles still breaches each block once."""
+    wide = _variant(trained, "wide_blocks", "drain_block = 128\n")
+
+    def sweep(capacity=None):
+        world = World(3, wide, layout=Layout(relief_variation=0.0), capacity=1)
+        world.reserve(257, 8)  # what a sweep of rows of 8 tiles reuses
+        layout = world._cache._layout
+        if capacity:
+            layout._breached.capacity = capacity
+        for z in range(6):
+            for x in range(8):
+                world.tile(x, z, 257)
+        return layout
+
+    kept = sweep()
+    assert kept._breached.capacity == kept._raw.capacity  # one 128-sample block covers four chunks' layout
+    assert kept._breached.computed == sweep(capacity=10**6)._breached.computed > kept._breached.capacity
+
+
 def test_a_world_drains_its_finished_heights_on_the_host_to_the_bits_of_the_drain_in_one_program(drained):
     """A world runs the 90 m drain outside the detail level's program (`drain_detail`, so that
     program has no host callback and is kept compiled across processes): the same bits as

@@ -249,9 +249,14 @@ class _CascadeLayout:
         self._breached = _Memo(lambda r, c: self._breach([(r, c)])[0], 0)
 
     def keep(self, pieces: int) -> None:
-        """Keeps the layout of `pieces` chunks, and their blocks on the four lattices."""
+        """Keeps the layout of `pieces` chunks, and as many blocks of the four lattices as cover them
+        (a block wider than a chunk covers several: v2's 128-sample blocks four each, at 128 KiB).
+
+        Keeping four blocks a chunk whatever their width made a 16 x 16 world of v2 hold 1.28x a
+        4 x 4 world's peak memory; as many as cover the pieces, 1.10x, and a row-by-row sweep
+        computes no block twice (`tests/test_cascade.py`, docs/WORLDS.md)."""
         self._raw.capacity = pieces
-        self._breached.capacity = 4 * pieces * max(1, self.n // self.block) ** 2 if self.block else 0
+        self._breached.capacity = -(-4 * pieces * self.n ** 2 // self.block ** 2) if self.block else 0
 
     def _breach(self, starts) -> np.ndarray:
         """The blocks of raw layout starting at each (row, col) of `starts`, breached (and eroded)

@@ -366,8 +366,9 @@ class CascadeGenerator(nnx.Module):
     def drain_detail(self, metres, row0: int, col0: int) -> np.ndarray:
         """The 90 m drain of `detail_network` on the host: `detail_heights` in metres (float32, as
         `detail_network` drains them) of the chunk from output sample (row0, col0) with its apron ->
-        the drained chunk in metres. Outside a program, the program before it has no host callback,
-        so JAX keeps it compiled across processes (`runtime`), and the drain gives the same bits."""
+        the drained chunk in metres, the bits the drain inside `detail_network` gives. Run outside
+        any program, it leaves the detail level's program without a host callback, so JAX keeps that
+        program compiled across processes (`runtime`)."""
         a = self.apron
         return hydrology.drain_region(np.asarray(metres, np.float32), (row0 - a, col0 - a), (row0, col0),
                                       metres.shape[0] - 2 * a, self.detail_drain_block, self.detail_drain_fill,

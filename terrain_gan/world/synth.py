@@ -112,7 +112,8 @@ def _chunk_fn(model: Model, period=None, surface=None):
 
 @functools.lru_cache(maxsize=8)
 def _cascade_fns(model: Model, period=None, surface=None):
-    """A cascade's two steps (`cascade.CascadeGenerator`), each two programs as in `_chunk_fn`:
+    """A cascade's two steps (`cascade.CascadeGenerator`), each its latents' program, then its network's,
+    as in `_chunk_fn`:
 
     - layout(key, ci, cj, params) -> the coarse samples under chunk (ci, cj) in metres, lifted by
       the surface (a layout enters at the coarse level) and undrained: CHUNK / FACTOR square;
@@ -253,7 +254,7 @@ class _CascadeLayout:
         (a block wider than a chunk covers several: v2's 128-sample blocks four each, at 128 KiB).
 
         Keeping four blocks a chunk whatever their width made a 16 x 16 world of v2 hold 1.28x a
-        4 x 4 world's peak memory; as many as cover the pieces, 1.10x, and a row-by-row sweep
+        4 x 4 world's peak memory; as many as cover the pieces, 1.12x, and a row-by-row sweep
         computes no block twice (`tests/test_cascade.py`, docs/WORLDS.md)."""
         self._raw.capacity = pieces
         self._breached.capacity = -(-4 * pieces * self.n ** 2 // self.block ** 2) if self.block else 0

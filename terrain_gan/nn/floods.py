@@ -194,6 +194,14 @@ def _rho(row, col):
     return float(x >> np.uint64(40)) / 16777216.0
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def _steeper(slope, to, diagonal, best, receiver, receiver_diagonal):
+    """(slope, neighbour, whether diagonal) if `slope` beats the best so far, else the best so far."""
+    if slope > best:
+        return slope, to, diagonal
+    return best, receiver, receiver_diagonal
+
+
 @numba.njit(cache=True, nogil=True)
 def erode(drained_HxW, steps, k, m, row0=0, col0=0):
     """`steps` steps of stream-power incision of a drained block (every cell off its edge has a lower
@@ -236,30 +244,14 @@ def erode(drained_HxW, steps, k, m, row0=0, col0=0):
                 # the eight neighbours in row order, a tie to the first; c itself (slope 0) never wins.
                 # Written out: as a loop over offsets numba made the whole erosion 2x slower.
                 best, r, diag = 0.0, -1, False
-                s = (hc - h[c + up - 1]) / d
-                if s > best:
-                    best, r, diag = s, c + up - 1, True
-                s = hc - h[c + up]
-                if s > best:
-                    best, r, diag = s, c + up, False
-                s = (hc - h[c + up + 1]) / d
-                if s > best:
-                    best, r, diag = s, c + up + 1, True
-                s = hc - h[c - 1]
-                if s > best:
-                    best, r, diag = s, c - 1, False
-                s = hc - h[c + 1]
-                if s > best:
-                    best, r, diag = s, c + 1, False
-                s = (hc - h[c + down - 1]) / d
-                if s > best:
-                    best, r, diag = s, c + down - 1, True
-                s = hc - h[c + down]
-                if s > best:
-                    best, r, diag = s, c + down, False
-                s = (hc - h[c + down + 1]) / d
-                if s > best:
-                    best, r, diag = s, c + down + 1, True
+                best, r, diag = _steeper((hc - h[c + up - 1]) / d, c + up - 1, True, best, r, diag)
+                best, r, diag = _steeper(hc - h[c + up], c + up, False, best, r, diag)
+                best, r, diag = _steeper((hc - h[c + up + 1]) / d, c + up + 1, True, best, r, diag)
+                best, r, diag = _steeper(hc - h[c - 1], c - 1, False, best, r, diag)
+                best, r, diag = _steeper(hc - h[c + 1], c + 1, False, best, r, diag)
+                best, r, diag = _steeper((hc - h[c + down - 1]) / d, c + down - 1, True, best, r, diag)
+                best, r, diag = _steeper(hc - h[c + down], c + down, False, best, r, diag)
+                best, r, diag = _steeper((hc - h[c + down + 1]) / d, c + down + 1, True, best, r, diag)
                 if r >= 0:
                     receiver[c], run[c] = r, diagonal if diag else 1.0
         _downstream_first(receiver, donors, first, order)

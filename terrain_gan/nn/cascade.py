@@ -19,7 +19,6 @@ import dataclasses
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 from flax import nnx
 
 from terrain_gan import config as config_lib
@@ -351,28 +350,30 @@ class CascadeGenerator(nnx.Module):
         out = self.detail_heights(layout_metres, z, nz)
         if not self.detail_drain_block:
             return out
-        mean_d, std_d = self.norm[1]
-        a = self.apron
-        drained = hydrology.drain(out * std_d + mean_d, row0 - a, col0 - a, self.detail_drain_block, reach=a,
-                                  fill=self.detail_drain_fill, keep=self.detail_drain_keep)
-        return (drained - mean_d) / std_d
+        return self.detail_normalised(self.drain_detail(self.detail_metres(out), row0, col0, hydrology.drain))
 
     def detail_heights(self, layout_metres, z, nz):
         """`detail_network` before the 90 m drain: normalised heights of the chunk and its apron."""
-        mean_d, std_d = self.norm[1]
-        cond = (layout_metres - mean_d) / std_d
+        cond = self.detail_normalised(layout_metres)
         return self.detail(cond[None], z[None], nz[None])[0]
 
-    def drain_detail(self, metres, row0: int, col0: int) -> np.ndarray:
-        """The 90 m drain of `detail_network` on the host: `detail_heights` in metres (float32, as
-        `detail_network` drains them) of the chunk from output sample (row0, col0) with its apron ->
-        the drained chunk in metres, the bits the drain inside `detail_network` gives. Run outside
-        any program, it leaves the detail level's program without a host callback, so JAX keeps that
-        program compiled across processes (`runtime`)."""
+    def detail_metres(self, normalised):
+        """The detail level's normalised heights in metres (its data's mean and std)."""
+        mean_d, std_d = self.norm[1]
+        return normalised * std_d + mean_d
+
+    def detail_normalised(self, metres):
+        """Metres -> the detail level's normalised heights."""
+        mean_d, std_d = self.norm[1]
+        return (metres - mean_d) / std_d
+
+    def drain_detail(self, metres, row0: int, col0: int, drain=hydrology.drain_apron):
+        """The 90 m drain: `detail_heights` in metres of the chunk from output sample (row0, col0) with
+        its apron -> the drained chunk in metres. `drain`: `hydrology.drain_apron` on the host (a world,
+        between programs), or `hydrology.drain` inside a program (`detail_network`); the same bits."""
         a = self.apron
-        return hydrology.drain_region(np.asarray(metres, np.float32), (row0 - a, col0 - a), (row0, col0),
-                                      metres.shape[0] - 2 * a, self.detail_drain_block, self.detail_drain_fill,
-                                      keep=self.detail_drain_keep)
+        return drain(metres, row0 - a, col0 - a, self.detail_drain_block, reach=a, fill=self.detail_drain_fill,
+                     keep=self.detail_drain_keep)
 
     def _layout_metres(self, c, row0, col0, lift):
         """Normalised coarse samples from coarse sample (row0, col0) -> metres, through `lift` if given."""

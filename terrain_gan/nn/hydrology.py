@@ -152,18 +152,23 @@ def drain_region(raw_HxW: np.ndarray, raw_origin: tuple[int, int], out_origin: t
     return drain_blocks(lambda br, bc: breached[br, bc], out_origin, out_n, block)
 
 
+def drain_apron(raw_HxW, raw_row0: int, raw_col0: int, block: int, reach: int | None = None, fill: float = 0.0,
+                erosion: Erosion = NO_EROSION, keep: float = 0.0) -> np.ndarray:
+    """`drain_region` of square raw heights from world sample (raw_row0, raw_col0), reaching `reach`
+    (default `block`) samples beyond the output on each side -> the drained inner (H - 2 reach)^2
+    samples, float32. Less than a block is enough for an output that starts and ends on a multiple of
+    half a block (so of every lattice's blocks). On the host; `drain` runs it inside a JAX program."""
+    reach = block if reach is None else reach
+    r0, c0 = int(raw_row0), int(raw_col0)
+    raw = np.asarray(raw_HxW, np.float32)
+    return drain_region(raw, (r0, c0), (r0 + reach, c0 + reach), raw.shape[0] - 2 * reach, block, fill, erosion, keep)
+
+
 def drain(raw_HxW, raw_row0, raw_col0, block: int, reach: int | None = None, fill: float = 0.0,
           erosion: Erosion = NO_EROSION, keep: float = 0.0):
-    """`drain_region` in a JAX program: raw heights from world sample (raw_row0, raw_col0), reaching
-    `reach` (default `block`) samples beyond the output on each side, -> the drained inner
-    (H - 2 reach)^2 samples. Less than a block is enough for an output that starts and ends on a
-    multiple of half a block (so of every lattice's blocks)."""
-    reach = block if reach is None else reach
-    out_n = raw_HxW.shape[0] - 2 * reach
-
-    def host(raw, r0, c0):
-        r0, c0 = int(r0), int(c0)
-        return drain_region(np.asarray(raw), (r0, c0), (r0 + reach, c0 + reach), out_n, block, fill, erosion, keep)
-
+    """`drain_apron` in a JAX program (a host callback: JAX keeps no program holding one in its
+    persistent compilation cache, so a world runs `drain_apron` between programs instead)."""
+    out_n = raw_HxW.shape[0] - 2 * (block if reach is None else reach)
+    host = lambda raw, r0, c0: drain_apron(raw, r0, c0, block, reach, fill, erosion, keep)  # noqa: E731
     return jax.pure_callback(host, jax.ShapeDtypeStruct((out_n, out_n), jnp.float32),
                              raw_HxW.astype(jnp.float32), raw_row0, raw_col0, vmap_method="sequential")

@@ -149,16 +149,15 @@ def _cascade_fns(model: Model, period=None, surface=None):
         return G.detail_inputs(key, ci, cj, CHUNK, period)
 
     drains = bool(G.detail_drain_block)
-    mean_d, std_d = G.norm[1]
 
     @jax.jit
     def detail_network(state, condition, latents):
         out = nnx.merge(graphdef, state).detail_heights(condition, *latents)
-        return out * std_d + mean_d if drains else out * std + mean
+        return G.detail_metres(out) if drains else out * std + mean
 
     @jax.jit
-    def drained_metres(drained):  # the arithmetic `CascadeGenerator.detail_network` does after its drain
-        return (drained - mean_d) / std_d * std + mean
+    def drained_metres(drained):  # what `CascadeGenerator.detail_network` does after its drain, in metres
+        return G.detail_normalised(drained) * std + mean
 
     def layout(key, ci, cj, params=None):
         ci, cj = jnp.int32(ci), jnp.int32(cj)

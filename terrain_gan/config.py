@@ -57,6 +57,7 @@ class ModelConfig:
     # samples wide (16, 32 or 64; each chunk then makes half a block more on each side; 0 = off)
     detail_drain_block: int = 0
     # ... first filling each closed depression by this fraction of its depth, so the cut is shallower
+    # (1: filled to its brim, the way out then falling 1 cm a cell; `nn.floods.breach`)
     detail_drain_fill: float = 0.0
     # ... and leaving closed depressions shallower than this many metres as they are (real DEMs hold them)
     detail_drain_keep: float = 0.0
@@ -196,8 +197,8 @@ def validate(cfg: Config, where: str) -> Config:
         if cfg.model.detail_drain_block not in (0, 16, 32, 64):
             raise TerrainGanError(f"{where}: model.detail_drain_block must be 0 (off) or 16, 32 or 64 output samples, "
                                   f"got {cfg.model.detail_drain_block}")
-        if not 0.0 <= cfg.model.detail_drain_fill < 1.0:
-            raise TerrainGanError(f"{where}: model.detail_drain_fill must be at least 0 and below 1, "
+        if not 0.0 <= cfg.model.detail_drain_fill <= 1.0:
+            raise TerrainGanError(f"{where}: model.detail_drain_fill must be from 0 to 1, "
                                   f"got {cfg.model.detail_drain_fill}")
         if not 0.0 <= cfg.model.regional_relief < 1.0:  # also refuses nan
             raise TerrainGanError(f"{where}: model.regional_relief must be at least 0 and below 1, "

@@ -43,6 +43,19 @@ def test_a_partial_fill_keeps_the_basin_shallower_and_cuts_a_shallower_way_out()
     assert (h - half).max() < 0.75 * (h - hard).max()  # and the deepest cut is shallower
 
 
+def test_a_full_fill_floods_the_basin_to_its_brim_and_cuts_no_trench():
+    """`fill=1` (v2's 90 m drain): the basin fills to the lowest way round the ridge (42 m), its water
+    falling 1 cm a cell towards it so it still drains, and nothing is cut through the ridge."""
+    h = _pitted_ramp()
+    out = hydrology.breach(h, fill=1.0)
+    assert drainage.depression_fraction(out.astype(np.float32), 360.0) == 0.0
+    basin = (slice(15, 25), slice(22, 28))
+    assert (out[basin] > 41.5).all() and (out[basin] <= 42.0).all()  # its floor was 12-22 m
+    ridge = (slice(10, 30), slice(18, 21))
+    assert np.abs(out[ridge] - h[ridge]).max() < 0.5  # no way cut through the ridge
+    assert np.abs(out - h)[:, :12].max() < 0.5  # nor anywhere else beyond centimetres
+
+
 def test_depressions_shallower_than_keep_are_left_as_they_are_and_deeper_ones_are_breached():
     h = _pitted_ramp()
     h[2:9, 27:34] = 60.0  # two terraces on the slope: one with a pit 0.6 m deep...

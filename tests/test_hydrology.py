@@ -44,7 +44,7 @@ def test_a_partial_fill_keeps_the_basin_shallower_and_cuts_a_shallower_way_out()
 
 
 def test_a_full_fill_floods_the_basin_to_its_brim_and_cuts_no_trench():
-    """`fill=1` (v2's 90 m drain): the basin fills to the lowest way round the ridge (42 m), its water
+    """`fill=1` (a 90 m drain's option, measured for v2 in the model card): the basin fills to the lowest way round the ridge (42 m), its water
     falling 1 cm a cell towards it so it still drains, and nothing is cut through the ridge."""
     h = _pitted_ramp()
     out = hydrology.breach(h, fill=1.0)

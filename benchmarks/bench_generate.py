@@ -3,8 +3,9 @@
     .venv/bin/python benchmarks/bench_generate.py [--model v2 v1] [--repeats 7] [--sizes 129,513,1025,2049]
 
 Prints four tables:
-1. Cold process: `terrain-gan generate --size 129` as a new process, with an empty compilation cache
-   (a first run ever) and with a warm one (every later run), beside a bare `python -c "import jax.numpy"`.
+1. Cold process: `terrain-gan generate --size 129` as a new process, with empty compilation caches
+   (JAX's and numba's: a first run ever) and with warm ones (every later run), beside a bare
+   `python -c "import jax.numpy"`.
 2. Warm in-process `terrain_gan.generate(size=N)` per map size, and megasamples per second.
 3. For each single GAN among the models (v1): one 256 x 256 chunk, the unit every map and world is made of: the shipped program (terrain_gan's
    XLA flag, fused upsampling stages), the same without fusion, XLA's default convolution path (YNNPACK,
@@ -50,7 +51,7 @@ def wall(cmd, env=None) -> float:
 def cold_process(models, repeats: int) -> None:
     exe = [sys.executable, "-m", "terrain_gan.cli"]
     with tempfile.TemporaryDirectory() as tmp:
-        env = dict(os.environ, TERRAIN_GAN_CACHE_DIR=str(Path(tmp) / "cache"))
+        env = dict(os.environ, TERRAIN_GAN_CACHE_DIR=str(Path(tmp) / "cache"), NUMBA_CACHE_DIR=str(Path(tmp) / "numba"))
         out = str(Path(tmp) / "t.png")
         gen = {m: exe + ["generate", "--seed", "1", "--size", "129", "--model", m, "--out", out] for m in models}
         first = {m: wall(gen[m], env) for m in models}
@@ -63,7 +64,7 @@ def cold_process(models, repeats: int) -> None:
     print("\n| cold process | seconds (median) | vs bare `import jax.numpy` |\n|---|---|---|")
     print(f"| bare `python -c \"import jax.numpy\"` | {b:.2f} | 1.00x |")
     for m in models:
-        print(f"| `terrain-gan generate --size 129 --model {m}`, first run (empty compilation cache) | {first[m]:.2f} | "
+        print(f"| `terrain-gan generate --size 129 --model {m}`, first run (empty JAX and numba caches) | {first[m]:.2f} | "
               f"{first[m] / b:.2f}x |")
         print(f"| `terrain-gan generate --size 129 --model {m}`, later runs | {statistics.median(warm[m]):.2f} | "
               f"{statistics.median(warm[m]) / b:.2f}x |")

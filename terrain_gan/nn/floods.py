@@ -2,9 +2,9 @@
 breach, erode) and of `nn.drainage` (spill cells).
 
 Imported only by the functions that flood (numba's start-up is paid by what floods). Each flood
-starts from the block's edge cells and visits cells in (level, flat index) order from a binary heap
-on arrays, so its result does not depend on how the heap breaks ties. The functions release the
-GIL, so threads may flood blocks side by side (`hydrology.breach_many`).
+starts from the block's edge cells and visits cells in (level, height, flat index) order from a
+binary heap on arrays, so its result does not depend on how the heap breaks ties. The functions
+release the GIL, so threads may flood blocks side by side (`hydrology.breach_many`).
 
 numba optimises each function's machine code again with every njit function it calls linked in, so
 a deep call tree is compiled over and over on first use: the floods' big steps (`_start`, `_flood`,

@@ -60,3 +60,11 @@ def test_a_cached_program_makes_the_same_bytes_as_a_fresh_compile(tmp_path):
         if i == 0:
             assert any(p.name.endswith("-cache") for p in cache.iterdir()), sorted(cache.iterdir())
     assert outs[0] == outs[1] == outs[2]
+
+
+def test_a_program_that_compiles_in_milliseconds_is_kept_in_the_cache(tmp_path):
+    """Small programs (a map's latents, crops) are compiled again in every process unless kept too."""
+    code = "import terrain_gan, jax, jax.numpy as jnp; print(float(jax.jit(lambda x: x * 3 + 1)(jnp.ones(3)).sum()))"
+    assert _run(code, TERRAIN_GAN_CACHE_DIR=str(tmp_path)) == "12.0"
+    kept = [p.name for p in tmp_path.iterdir() if p.name.endswith("-cache")]
+    assert kept, sorted(tmp_path.iterdir())

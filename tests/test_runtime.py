@@ -63,4 +63,3 @@ def test_a_cached_program_makes_the_same_bytes_as_a_fresh_compile(tmp_path):
         if i == 0:
             assert any(p.name.endswith("-cache") for p in cache.iterdir()), sorted(cache.iterdir())
     assert outs[0] == outs[1] == outs[2]
-

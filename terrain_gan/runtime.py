@@ -15,9 +15,9 @@ sets what the user has not set:
   it safely. `TERRAIN_GAN_CACHE_DIR=off` turns it off, or names another folder; a user's own
   `JAX_COMPILATION_CACHE_DIR` wins over both. Programs that took over 0.1 s to compile are kept:
   with 0.5 s the layout's and the drain's smaller programs were compiled again in every process,
-  0.7-0.9 s of a `terrain-gan generate --size 129`; keeping every program, down to single eager
-  operations, gained nothing more there and made the test suite 50 % slower (each write rescans
-  the bounded cache) (model card, "Twenty-third round").
+  0.7-0.9 s of a `terrain-gan generate --size 129`. Keeping every program, down to single eager
+  operations, gained nothing more there and made the test suite 50 % slower, since each write
+  rescans the bounded cache (model card, "Twenty-third round").
 
 A flag only takes effect before JAX runs its first computation: a program that used JAX before
 importing terrain_gan keeps its own settings (and is only slower).

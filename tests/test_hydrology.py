@@ -2,6 +2,7 @@
 pure function of world position, so worlds keep their seams."""
 
 import concurrent.futures
+import heapq
 
 import jax.numpy as jnp
 import numpy as np
@@ -44,8 +45,9 @@ def test_a_partial_fill_keeps_the_basin_shallower_and_cuts_a_shallower_way_out()
 
 
 def test_a_full_fill_floods_the_basin_to_its_brim_and_cuts_no_trench():
-    """`fill=1` (a 90 m drain's option, measured for v2 in the model card): the basin fills to the lowest way round the ridge (42 m), its water
-    falling 1 cm a cell towards it so it still drains, and nothing is cut through the ridge."""
+    """`fill=1` (a 90 m drain's option, measured for v2 in the model card): the basin fills to the
+    lowest way round the ridge (42 m), its water falling 1 cm a cell towards it so it still drains,
+    and nothing is cut through the ridge."""
     h = _pitted_ramp()
     out = hydrology.breach(h, fill=1.0)
     assert drainage.depression_fraction(out.astype(np.float32), 360.0) == 0.0
@@ -97,8 +99,6 @@ def test_a_partial_fill_and_the_breach_in_one_flood_are_a_fill_then_a_breach_bit
 
 def _breach_reference(h, eps, fill_fraction):
     """`floods.breach` (no kept depressions) as a plain-Python priority flood on `heapq`."""
-    import heapq
-
     rows, cols = h.shape
     raw = h.ravel().astype(np.float64)
     out, level, parent = raw.copy(), raw.copy(), np.full(raw.size, -1)

@@ -1,6 +1,6 @@
 """How good is a cascade's detail level on its own? It dresses real 360 m conditions, as one table.
 
-    .venv/bin/python benchmarks/detail_on_real.py [CASCADE ...] [--dataset data/dem90v2.npz] [--n 1000] [--seed 0]
+    .venv/bin/python benchmarks/detail_on_real.py [CASCADE ...] [--dataset data/dem90v2.npz] [--n 1000] [--seed 0] [--parts]
 
 A cascade's maps mix two levels' faults: the coarse layout (and its drainage) and the 90 m detail.
 Here the detail level of each cascade (shipped name or weights path) is given the block means of
@@ -27,6 +27,10 @@ correlation of neighbouring samples along rows (x), columns (y) and each diagona
 b of its standard deviation against the window's mean slope (std ~ slope^b across windows), and the
 correlation of neighbouring samples along the local slope direction and across it (real terrain's
 fine relief runs downslope).
+
+`--parts` adds, for each detail level, its output without its per-sample correction and its
+correction alone on the base: the level adds up base + 0.1 correction + relief x detail
+(`DetailGenerator.compose`), and which of them draws the finest texture shows in the second table.
 """
 
 from __future__ import annotations
@@ -54,6 +58,8 @@ def main(argv=None) -> None:
     p.add_argument("--dataset", default="data/dem90v2.npz")
     p.add_argument("--n", type=int, default=1000, help="windows per set")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--parts", action="store_true",
+                   help="also each detail level without its correction, and its correction alone")
     args = p.parse_args(argv)
     models = [(name, load_model(name)) for name in args.models]
     for name, model in models:
@@ -87,8 +93,9 @@ def main(argv=None) -> None:
     sets["Keys-cubic base of the real conditions"] = np.asarray(base)
     for name, model in models:
         mean, std = model.generator.norm[1]
-        sets[f"{name}: detail level on real conditions"] = (
-            _detail_windows(model.generator.detail, (big - mean) / std, args.seed) * std + mean)
+        for part in ("",) + (PARTS if args.parts else ()):
+            sets[f"{name}: detail level on real conditions{', ' + part if part else ''}"] = (
+                _detail_windows(model.generator.detail, (big - mean) / std, args.seed, part=part) * std + mean)
     for label, windows in sets.items():
         row(label, windows)
     print()
@@ -100,12 +107,28 @@ def main(argv=None) -> None:
         print("| " + " | ".join((label, *_texture_cells(texture(windows)))) + " |", flush=True)
 
 
-def _detail_windows(detail: cascade.DetailGenerator, real_big_BxHxW, seed: int, batch: int = 100) -> np.ndarray:
+PARTS = ("without its correction", "its correction alone")
+
+
+def _detail_windows(detail: cascade.DetailGenerator, real_big_BxHxW, seed: int, batch: int = 100,
+                    part: str = "") -> np.ndarray:
     """The detail level's normalised output on the block means of normalised real windows
-    (`DetailGenerator.windows_for`), in batches, the latents of batch i drawn from fold_in(seed, i)."""
+    (`DetailGenerator.windows_for`), in batches, the latents of batch i drawn from fold_in(seed, i).
+
+    `part`, one of `PARTS`: the same output with its per-sample correction left out, or with only
+    its correction on the base (its relief-gated detail left out)."""
     key = jax.random.key(seed)
-    return np.concatenate([np.asarray(detail.windows_for(jax.random.fold_in(key, i), jnp.asarray(real_big_BxHxW[i:i + batch])))
-                           for i in range(0, len(real_big_BxHxW), batch)])
+
+    def one(i):
+        real, k = jnp.asarray(real_big_BxHxW[i:i + batch]), jax.random.fold_in(key, i)
+        if not part:
+            return detail.windows_for(k, real)
+        base, fine, log_relief, correction = detail.parts(cascade.block_mean4(real), *detail.judged_inputs(real.shape, k))
+        if part == PARTS[0]:
+            return detail.compose(base, fine, log_relief, jnp.zeros_like(correction))
+        return detail.compose(base, jnp.zeros_like(fine), log_relief, correction)
+
+    return np.concatenate([np.asarray(one(i)) for i in range(0, len(real_big_BxHxW), batch)])
 
 
 class Texture(NamedTuple):

@@ -59,3 +59,21 @@ def test_texture_that_runs_downslope_correlates_along_the_slope_more_than_across
     assert along > across + 0.3, (along, across)
     along, across = texture(diagonal + _smooth(_smooth(noise, (1, -1)), (1, -1))).downslope  # ridges along ↙
     assert across > along + 0.3, (along, across)
+
+
+def test_the_parts_of_the_shipped_detail_level_add_up_to_its_output():
+    import jax.numpy as jnp
+
+    from detail_on_real import PARTS, _detail_windows
+    from terrain_gan import load_model
+    from terrain_gan.nn import cascade
+
+    detail = load_model("v2").generator.detail
+    real = np.cumsum(np.random.default_rng(3).normal(size=(4, 96, 96)), axis=2).astype(np.float32) / 10
+    whole = _detail_windows(detail, real, seed=0)
+    without, alone = (_detail_windows(detail, real, seed=0, part=p) for p in PARTS)
+    base = np.asarray(cascade.up4(cascade.block_mean4(jnp.asarray(real)), detail.MARGIN, detail.cfg.detail_base,
+                                  detail.cfg.detail_base_share))
+    np.testing.assert_allclose(without + alone - base, whole, atol=1e-4)
+    for part in (without, alone):  # each part leaves out something the level draws
+        assert np.abs(part - whole).mean() > 1e-3

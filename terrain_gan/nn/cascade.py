@@ -158,6 +158,14 @@ class DetailGenerator(nnx.Module):
     # ---- the network ------------------------------------------------------------------------
     def __call__(self, cond_BxNxN, z_BxNxNxC, noise_BxPxP):
         """Normalised heights (B, 4(N-8), 4(N-8)) for a normalised condition (B, N, N)."""
+        return self.compose(*self.parts(cond_BxNxN, z_BxNxNxC, noise_BxPxP))
+
+    def parts(self, cond_BxNxN, z_BxNxNxC, noise_BxPxP):
+        """What `compose` adds up, each (B, 4(N-8), 4(N-8)): (base, detail, log relief, correction).
+
+        Measured apart (`benchmarks/detail_on_real.py --parts`), the per-sample correction, not the
+        relief-gated detail, draws most of the shipped level's finest texture (model card,
+        "Twenty-fourth round")."""
         x = jnp.concatenate([cond_BxNxN[..., None], z_BxNxNxC], axis=-1)
         for conv in self.head:
             x = _lrelu(conv(x))
@@ -171,7 +179,7 @@ class DetailGenerator(nnx.Module):
             x = _lrelu(conv(x))
         x = self.to_height(x)
         base = up4(cond_BxNxN, self.MARGIN, self.cfg.detail_base, self.cfg.detail_base_share)
-        return self.compose(base, x[..., 0], x[..., 1], x[..., 2])
+        return base, x[..., 0], x[..., 1], x[..., 2]
 
     LOG_RELIEF_0 = -4.0  # initial detail scale, e^-4 = 0.018 dataset stds (about 13 m)
     LOG_RELIEF_SPAN = 3.0

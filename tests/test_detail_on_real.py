@@ -1,13 +1,17 @@
 """The texture columns of benchmarks/detail_on_real.py see what they say: one-cell bumps, a diagonal
-grain, and how the high-pass grows with slope."""
+grain, and how the high-pass grows with slope; and its `--parts` add up to the detail level's output."""
 
 import sys
 from pathlib import Path
 
+import jax.numpy as jnp
 import numpy as np
 
+from terrain_gan import load_model
+from terrain_gan.nn import cascade
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-from detail_on_real import texture  # noqa: E402
+from detail_on_real import PARTS, _detail_windows, texture  # noqa: E402
 
 
 def _smooth(noise, shift):
@@ -62,12 +66,6 @@ def test_texture_that_runs_downslope_correlates_along_the_slope_more_than_across
 
 
 def test_the_parts_of_the_shipped_detail_level_add_up_to_its_output():
-    import jax.numpy as jnp
-
-    from detail_on_real import PARTS, _detail_windows
-    from terrain_gan import load_model
-    from terrain_gan.nn import cascade
-
     detail = load_model("v2").generator.detail
     real = np.cumsum(np.random.default_rng(3).normal(size=(4, 96, 96)), axis=2).astype(np.float32) / 10
     whole = _detail_windows(detail, real, seed=0)

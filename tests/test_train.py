@@ -44,6 +44,24 @@ def test_smoke_run_writes_every_artifact(smoke_weights):
     assert not list(workdir.glob(".*.part*"))  # no temporary files left behind
 
 
+def test_curves_show_the_discriminators_logits(smoke_weights):
+    """curves.png's middle panel draws the discriminator's mean logits on real windows and on fakes,
+    step by step as metrics.jsonl logs them (how far apart they stand says how easily it wins)."""
+    import matplotlib.pyplot as plt
+
+    workdir = smoke_weights.parent
+    rows = [json.loads(line) for line in (workdir / "metrics.jsonl").read_text().splitlines()]
+    fig = train_loop._curves_figure(rows, [])
+    try:
+        panel = next(a for a in fig.axes if a.get_title() == "discriminator's mean logit")
+        lines = {line.get_label(): line for line in panel.get_lines()}
+        for key, label in (("real_logit", "real windows"), ("fake_logit", "fakes")):
+            np.testing.assert_array_equal(lines[label].get_xdata(), [r["step"] for r in rows])
+            np.testing.assert_array_equal(lines[label].get_ydata(), [r[key] for r in rows])
+    finally:
+        plt.close(fig)
+
+
 def test_resumed_run_equals_uninterrupted_run(tmp_path, monkeypatch, smoke_cfg, smoke_weights):
     """A run killed after its step-2 checkpoint, rerun, does steps 2-3 only and ends bit-identical."""
     train_loop.run(smoke_cfg, tmp_path, quiet=True)

@@ -183,22 +183,22 @@ def _quality(state: Run, n: int = 256) -> dict:
                 relief_w1_m=metrics.wasserstein1(metrics.local_relief(real), metrics.local_relief(fake)))
 
 
+def _jsonl(path: Path) -> list[dict]:
+    """The rows of a .jsonl log ([] if it is not there yet)."""
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.exists() else []
+
+
 def _curves(workdir: Path) -> None:
     """Loss curves, the discriminator's logits (and any quality metric logged) as curves.png."""
-    path = workdir / "metrics.jsonl"
-    if not path.exists():
-        return
-    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    rows = _jsonl(workdir / "metrics.jsonl")
     if len(rows) < 2:
         return
-    quality = workdir / "quality.jsonl"
-    q = [json.loads(line) for line in quality.read_text().splitlines() if line.strip()] if quality.exists() else []
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig = _curves_figure(rows, q)
+    fig = _curves_figure(rows, _jsonl(workdir / "quality.jsonl"))
     with fileio.atomic_path(workdir / "curves.png") as tmp:
         fig.savefig(tmp, format="png")
     plt.close(fig)
@@ -214,24 +214,18 @@ def _curves_figure(rows: list[dict], q: list[dict]):
     fig, (ax, al, aq) = plt.subplots(1, 3, figsize=(16, 3.5), dpi=100)
     for name in ("d_loss", "g_loss", "r1"):
         ax.plot(steps, [r[name] for r in rows], label=name, lw=1)
-    ax.set_xlabel("step")
-    ax.set_title("losses")
-    ax.legend()
-    ax.grid(alpha=0.3)
     for name, label in (("real_logit", "real windows"), ("fake_logit", "fakes")):
         al.plot(steps, [r[name] for r in rows], label=label, lw=1)
     al.axhline(0.0, color="k", lw=0.5)
-    al.set_xlabel("step")
-    al.set_title("discriminator's mean logit")
-    al.legend()
-    al.grid(alpha=0.3)
     for name, label in (("slope_w1_deg", "slope-angle W1 (deg)"), ("relief_w1_m", "local-relief W1 (m / 10)")):
         scale = 0.1 if name == "relief_w1_m" else 1.0
         aq.plot([r["step"] for r in q], [scale * r[name] for r in q], marker="o", ms=3, label=label)
-    aq.set_xlabel("step")
-    aq.set_title("quality vs real windows (lower is better)")
-    aq.legend()
-    aq.grid(alpha=0.3)
+    for panel, title in ((ax, "losses"), (al, "discriminator's mean logit"),
+                         (aq, "quality vs real windows (lower is better)")):
+        panel.set_xlabel("step")
+        panel.set_title(title)
+        panel.legend()
+        panel.grid(alpha=0.3)
     fig.tight_layout()
     return fig
 
